@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import middie from '@fastify/middie';
+import type Provider from 'oidc-provider';
+import type { BrokerConfig, PolicyConfig } from './config/schema.js';
+import { BrokerError } from './errors/catalogue.js';
+import { BrowserBinding } from './interaction/browser.js';
+import { renderErrorPage } from './interaction/pages.js';
+import { interactionRoutes } from './interaction/routes.js';
+import { STYLESHEET } from './interaction/view.js';
+import { systemClock, type Clock } from './ops/clock.js';
+import { healthRoutes } from './ops/health.js';
+import type { Logger } from './ops/logger.js';
+import { newRequestId, tagRequest } from './ops/request-id.js';
+import { LoginRecords } from './provider/accounts.js';
+import { createProvider } from './provider/index.js';
+import type { SigningKey } from './provider/keys.js';
+import type { Store } from './store/store.js';
+import { Upstreams } from './upstream/index.js';
+
+export interface BrokerDeps {
+  cfg: BrokerConfig;
+  production: boolean;
+  store: Store;
+  keys: SigningKey[];
+  log: Logger;
+  clock?: Clock;
+}
+
+export interface Broker {
+  app: FastifyInstance;
+  provider: Provider;
+  upstreams: Upstreams;
+  /** Replace the policy in force (config reload). */
+  setPolicy(policy: PolicyConfig): void;
+}
+
+// Paths served by the broker's own routes; everything else is the OpenID provider.
+const BROKER_PATHS = /^\/(interaction|upstream|static|healthz|readyz)(\/|\?|$)/;
+
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+export async function createBroker(deps: BrokerDeps): Promise<Broker> {
+  const { cfg, store, log } = deps;
+  const clock = deps.clock ?? systemClock;
+  let policy = cfg.policy;
+  const getPolicy = () => policy;
+
+  const logins = new LoginRecords(store, cfg.session.ttlSeconds + 600);
+  const upstreams = new Upstreams(cfg, { allowHttp: !deps.production });
+  const pages = { support: cfg.ui.supportContact, log };
+  const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages });
+  provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider server_error'));
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    genReqId: () => newRequestId(),
+    trustProxy: cfg.proxy,
+    // One log line per login step (ours), not two per HTTP request.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+  });
+  app.addHook('onRequest', async (req) => {
+    tagRequest(req.raw, req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 500) log.warn({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request failed');
+  });
+
+  await app.register(middie);
+  const callback = provider.callback();
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (BROKER_PATHS.test(req.url ?? '')) return next();
+    void callback(req, res);
+  });
+  await app.register(formbody);
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.headers(PAGE_HEADERS);
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.get('/static/broker.css', async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=86400').send(STYLESHEET));
+
+  healthRoutes(app, { store, upstreams, info: () => ({ issuer: cfg.issuer }) });
+
+  const browser = new BrowserBinding(cfg.issuer, cfg.keys.cookieKeys[0]!);
+  await app.register(async (scope) => {
+    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log });
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const e = new BrokerError('not_found');
+    return reply.code(404).type('text/html').send(renderErrorPage({ code: e.code, locale: 'vi', requestId: req.id, support: cfg.ui.supportContact }));
+  });
+
+  upstreams.warmUp((name, err) => log.warn({ idp: name, err: { message: (err as Error).message } }, 'upstream not reachable at start; retried on the next login'));
+
+  return {
+    app,
+    provider,
+    upstreams,
+    setPolicy(next) {
+      policy = next;
+    },
+  };
+}

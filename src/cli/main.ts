@@ -1,0 +1,58 @@
+import { readEnv } from '../config/env.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { generateKeysFile } from '../provider/keys.js';
+import { serve } from '../server.js';
+
+const USAGE = `igate-broker — identity federation gateway for provincial public-service portals
+
+Usage:
+  igate-broker --config FILE            run the broker (also BROKER_CONFIG=FILE)
+  igate-broker check-config FILE        validate a config file; print every error with its path
+  igate-broker keys generate FILE       write a new RS256 signing JWKS (mode 0600)
+
+Environment: NODE_ENV=production (strict mode), REDIS_URL, LOG_LEVEL, and the \${VAR}s the config uses.
+`;
+
+/** Exit codes: 0 ok, 1 invalid input (config, arguments), 2 usage. */
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const env = readEnv();
+  const [command, ...rest] = argv;
+  try {
+    if (command === '--help' || command === '-h' || command === 'help') {
+      out.write(USAGE);
+      return 0;
+    }
+    if (command === 'check-config') {
+      const file = rest[0] ?? env.configFile;
+      if (!file) {
+        err.write('check-config needs a FILE\n');
+        return 2;
+      }
+      await loadConfig(file, { production: env.production, vars: env.vars });
+      out.write(`${file}: valid${env.production ? ' for production' : ' (development rules; set NODE_ENV=production for the strict check)'}\n`);
+      return 0;
+    }
+    if (command === 'keys' && rest[0] === 'generate' && rest[1]) {
+      const [key] = await generateKeysFile(rest[1]);
+      out.write(`wrote ${rest[1]} (kid ${key!.kid}); keep it secret and out of version control\n`);
+      return 0;
+    }
+    let file = env.configFile;
+    const args = command === 'serve' ? rest : argv;
+    const i = args.indexOf('--config');
+    if (i !== -1) file = args[i + 1];
+    if (!file || (args.length > 0 && i === -1)) {
+      err.write(USAGE);
+      return 2;
+    }
+    await serve(file, env);
+    return -1; // keeps running
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err.write(`${e.message}\n`);
+      return 1;
+    }
+    err.write(`igate-broker: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

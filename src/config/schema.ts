@@ -1,0 +1,243 @@
+import { z } from 'zod';
+
+/**
+ * The one schema of the broker's YAML configuration (DESIGN.md, "Configuration").
+ * `configSchema({ production })` is stricter in production: https everywhere, real secrets.
+ */
+
+export interface SchemaOptions {
+  production: boolean;
+}
+
+const IDP_KINDS = ['vneid', 'dvcqg'] as const;
+export type IdpKind = (typeof IDP_KINDS)[number];
+
+export const ACCOUNT_TYPES = ['citizen', 'business', 'organization'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
+// Secrets that ship in config/dev.yaml or look like placeholders: refused in production.
+const PLACEHOLDER = /^(dev-|test-|change-?me|changeme|secret$|password$|example)/i;
+
+const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+
+function url(opts: SchemaOptions, what: 'redirect' | 'endpoint') {
+  return z.string().superRefine((value, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+      return;
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+      ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+    } else if (u.protocol === 'http:' && (opts.production || !isLoopback(u))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: opts.production
+          ? 'must be an absolute https URL in production'
+          : 'must be an absolute https URL outside dev (http is allowed for localhost only)',
+      });
+    }
+    if (what === 'redirect') {
+      if (u.hash || value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not contain a fragment (#)' });
+      if (value.includes('*')) ctx.addIssue({ code: 'custom', message: 'wildcards are not allowed: register every URI exactly' });
+      if (u.username || u.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+    }
+  });
+}
+
+function secret(opts: SchemaOptions) {
+  return z.string().min(1, 'must not be empty').superRefine((value, ctx) => {
+    if (!opts.production) return;
+    if (value.length < 32) ctx.addIssue({ code: 'custom', message: 'must be at least 32 characters in production' });
+    if (PLACEHOLDER.test(value)) ctx.addIssue({ code: 'custom', message: 'is a development/default value, refused in production' });
+  });
+}
+
+const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine(
+  (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+  'is not a valid calendar date',
+);
+
+const localized = z.object({ vi: z.string().min(1), en: z.string().min(1).optional() }).strict();
+
+/** A policy method: idp[:levelN][+signature][+otp], e.g. `vneid:level2`, `dvcqg+signature`. */
+export const METHOD_PATTERN = /^([a-z][a-z0-9_-]*)(?::level([12]))?((?:\+(?:signature|otp))*)$/;
+
+const phaseSchema = z.object({
+  from: localDate,
+  until: localDate.optional(),
+  citizen: z.array(z.string()).optional(),
+  business: z.array(z.string()).optional(),
+  organization: z.array(z.string()).optional(),
+  message: localized.optional(),
+  source: z.string().optional(),
+}).strict();
+
+const provincePolicySchema = z.object({
+  phases: z.array(phaseSchema).min(1, 'needs at least one phase'),
+  reportOnly: z.boolean().default(false),
+}).strict();
+
+const policySchema = z.object({
+  timezone: z.string().default('Asia/Ho_Chi_Minh').refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a known IANA time zone'),
+  noticeDays: z.number().int().min(0).max(365).default(30),
+  default: provincePolicySchema.optional(),
+  provinces: z.record(z.string().regex(/^[a-z0-9-]+$/, 'province ids are lower-case slugs like lam-dong'), provincePolicySchema).default({}),
+}).strict();
+
+function upstreamSchema(opts: SchemaOptions) {
+  const endpoint = url(opts, 'endpoint');
+  return z.object({
+    kind: z.enum(IDP_KINDS).optional(),
+    label: localized.optional(),
+    issuer: endpoint,
+    endpoints: z.object({
+      authorization: endpoint.optional(),
+      token: endpoint.optional(),
+      userinfo: endpoint.optional(),
+      jwks: endpoint.optional(),
+      endSession: endpoint.optional(),
+    }).strict().optional(),
+    expectedIssuer: z.string().min(1).optional(),
+    clientId: z.string().min(1),
+    clientSecret: secret(opts),
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+    scope: z.string().default('openid').refine((s) => s.split(' ').includes('openid'), 'must include openid'),
+    authorizationParams: z.record(z.string(), z.string()).default({}),
+    claimsFrom: z.enum(['id_token', 'userinfo', 'both']).default('both'),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(15),
+  }).strict();
+}
+
+function clientSchema(opts: SchemaOptions) {
+  return z.object({
+    clientId: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash, underscore'),
+    clientSecret: secret(opts),
+    name: z.string().optional(),
+    province: z.string().regex(/^[a-z0-9-]+$/, 'province ids are lower-case slugs like lam-dong'),
+    redirectUris: z.array(url(opts, 'redirect')).min(1, 'register at least one redirect URI'),
+    postLogoutRedirectUris: z.array(url(opts, 'redirect')).default([]),
+    backchannelLogoutUri: url(opts, 'endpoint').optional(),
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+    subjectType: z.enum(['public', 'pairwise']).default('public'),
+    formPost: z.boolean().default(false),
+    refreshTokens: z.boolean().default(false),
+  }).strict();
+}
+
+const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
+
+const redisSchema = z.object({
+  url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  sentinels: z.array(hostPort).min(1).optional(),
+  sentinelName: z.string().default('mymaster'),
+  cluster: z.array(hostPort).min(1).optional(),
+  password: z.string().optional(),
+  keyPrefix: z.string().default('igate:'),
+  commandTimeoutMs: z.number().int().min(50).max(30_000).default(1000),
+  connectTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+}).strict().refine(
+  (r) => [r.url, r.sentinels, r.cluster].filter(Boolean).length === 1,
+  'give exactly one of url, sentinels or cluster',
+);
+
+export function configSchema(opts: SchemaOptions) {
+  return z.object({
+    issuer: url(opts, 'endpoint').refine((s) => !s.endsWith('/'), 'must not end with /'),
+    listen: z.object({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(3000),
+    }).strict().default({ host: '0.0.0.0', port: 3000 }),
+    proxy: z.boolean().default(false),
+    redis: redisSchema.optional(),
+    keys: z.object({
+      signingJwks: z.string().min(1),
+      /** dev only: create the JWKS file when missing (refused in production). */
+      generateIfMissing: z.boolean().default(false),
+      cookieKeys: z.array(secret(opts)).min(1, 'give at least one cookie key'),
+      /** HMAC key that derives `sub` from the national identifier. Never change it: every sub would change. */
+      subjectKey: secret(opts),
+    }).strict(),
+    session: z.object({
+      ttlSeconds: z.number().int().min(60).max(7 * 86400).default(8 * 3600),
+      interactionTtlSeconds: z.number().int().min(60).max(3600).default(600),
+    }).strict().default({ ttlSeconds: 8 * 3600, interactionTtlSeconds: 600 }),
+    ui: z.object({
+      supportContact: z.string().default('1900 1096'),
+    }).strict().default({ supportContact: '1900 1096' }),
+    upstreams: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), upstreamSchema(opts)),
+    clients: z.array(clientSchema(opts)).min(1, 'register at least one portal'),
+    policy: policySchema.default({ timezone: 'Asia/Ho_Chi_Minh', noticeDays: 30, provinces: {} }),
+  }).strict().superRefine((cfg, ctx) => {
+    if (opts.production && cfg.keys.generateIfMissing) {
+      ctx.addIssue({ code: 'custom', path: ['keys', 'generateIfMissing'], message: 'generated keys are refused in production: provide a JWKS file' });
+    }
+    if (Object.keys(cfg.upstreams).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['upstreams'], message: 'configure at least one upstream (vneid, dvcqg)' });
+    }
+    for (const [name, up] of Object.entries(cfg.upstreams)) {
+      const kind = up.kind ?? name;
+      if (!(IDP_KINDS as readonly string[]).includes(kind)) {
+        ctx.addIssue({ code: 'custom', path: ['upstreams', name, 'kind'], message: `unknown upstream kind; set kind to one of ${IDP_KINDS.join(', ')}` });
+      }
+    }
+    const seen = new Map<string, number>();
+    cfg.clients.forEach((c, i) => {
+      if (seen.has(c.clientId)) {
+        ctx.addIssue({ code: 'custom', path: ['clients', i, 'clientId'], message: `duplicate clientId (also clients[${seen.get(c.clientId)}])` });
+      }
+      seen.set(c.clientId, i);
+    });
+    checkPolicy(cfg.policy, new Set(Object.keys(cfg.upstreams)), ctx);
+  });
+}
+
+type PolicyConfigInput = z.infer<typeof policySchema>;
+
+function checkPolicy(policy: PolicyConfigInput, upstreams: Set<string>, ctx: z.RefinementCtx) {
+  const sets: [string[], z.infer<typeof provincePolicySchema>][] = Object.entries(policy.provinces)
+    .map(([p, v]) => [['policy', 'provinces', p], v]);
+  if (policy.default) sets.push([['policy', 'default'], policy.default]);
+  for (const [base, pp] of sets) {
+    let previousFrom = '';
+    pp.phases.forEach((phase, i) => {
+      if (phase.from <= previousFrom) {
+        ctx.addIssue({ code: 'custom', path: [...base, 'phases', i, 'from'], message: 'phases must be in date order without overlap' });
+      }
+      if (phase.until !== undefined && phase.until <= phase.from) {
+        ctx.addIssue({ code: 'custom', path: [...base, 'phases', i, 'until'], message: 'must be after from' });
+      }
+      const next = pp.phases[i + 1];
+      if (phase.until !== undefined && next && phase.until > next.from) {
+        ctx.addIssue({ code: 'custom', path: [...base, 'phases', i, 'until'], message: `overlaps the next phase (from ${next.from})` });
+      }
+      previousFrom = phase.from;
+      for (const type of ACCOUNT_TYPES) {
+        (phase[type] ?? []).forEach((method, j) => {
+          const m = METHOD_PATTERN.exec(method);
+          if (!m) {
+            ctx.addIssue({ code: 'custom', path: [...base, 'phases', i, type, j], message: 'method must look like idp[:level2][+signature][+otp], e.g. vneid:level2 or dvcqg+signature' });
+          } else if (!upstreams.has(m[1]!)) {
+            ctx.addIssue({ code: 'custom', path: [...base, 'phases', i, type, j], message: `unknown upstream "${m[1]}"` });
+          }
+        });
+      }
+    });
+  }
+}
+
+export type BrokerConfig = z.infer<ReturnType<typeof configSchema>>;
+export type UpstreamConfig = BrokerConfig['upstreams'][string];
+export type ClientConfig = BrokerConfig['clients'][number];
+export type RedisConfig = NonNullable<BrokerConfig['redis']>;
+export type PolicyConfig = BrokerConfig['policy'];

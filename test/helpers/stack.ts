@@ -1,0 +1,156 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import * as oidc from 'openid-client';
+import { configSchema, type BrokerConfig } from '../../src/config/schema.js';
+import { startSimulator, type Simulator } from '../../src/dev/simulator.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { startBroker, type RunningBroker } from '../../src/server.js';
+import { Browser, type Page } from './browser.js';
+import { freePort, startRedis, type TestRedis } from './redis.js';
+
+export const PORTALS = {
+  lamdong: { clientId: 'lamdong-igate', clientSecret: 'lamdong-test-secret', province: 'lam-dong', redirectUri: 'https://dichvucong.lamdong.gov.vn/oidc/callback', postLogout: 'https://dichvucong.lamdong.gov.vn/' },
+  daknong: { clientId: 'daknong-igate', clientSecret: 'daknong-test-secret', province: 'dak-nong', redirectUri: 'https://dichvucong.daknong.gov.vn/auth/callback', postLogout: 'https://dichvucong.daknong.gov.vn/' },
+} as const;
+export type PortalName = keyof typeof PORTALS;
+
+export const PASSWORD = 'Matkhau@123';
+export const OTP = '123456';
+
+export interface Stack {
+  redis: TestRedis;
+  dvcqg: Simulator;
+  vneid: Simulator;
+  broker: RunningBroker;
+  cfg: BrokerConfig;
+  issuer: string;
+  /** Every log line the broker wrote, as parsed JSON. */
+  logs: Record<string, unknown>[];
+  rawLogs: string[];
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Shallow overrides of the parsed config (after the defaults below). */
+  tweak?: (raw: Record<string, unknown>) => void;
+  redis?: TestRedis;
+  /** Use the embedded store instead of Redis. */
+  memory?: boolean;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const redis = opts.redis ?? await startRedis();
+  const brokerPort = await freePort();
+  const issuer = `http://127.0.0.1:${brokerPort}`;
+  const cb = (n: string) => `${issuer}/upstream/${n}/callback`;
+  const dvcqg = await startSimulator({ kind: 'dvcqg', clients: [{ clientId: 'broker', clientSecret: 'dvcqg-test-secret', redirectUris: [cb('dvcqg')], tokenEndpointAuthMethod: 'client_secret_post' }] });
+  // VNeID signs with an internal issuer that differs from its public address (UPSTREAMS.md).
+  const vneid = await startSimulator({ kind: 'vneid', issuer: 'http://sso.dancuquocgia.internal:8080/auth/realms/citizen', clients: [{ clientId: 'dvc-test-web', clientSecret: 'vneid-test-secret', redirectUris: [cb('vneid')] }] });
+  const dir = mkdtempSync(join(tmpdir(), 'igate-test-'));
+  const raw: Record<string, unknown> = {
+    issuer,
+    listen: { host: '127.0.0.1', port: brokerPort },
+    ...(opts.memory ? {} : { redis: { url: redis.url, keyPrefix: redis.keyPrefix } }),
+    keys: { signingJwks: join(dir, 'jwks.json'), generateIfMissing: true, cookieKeys: ['test-cookie-key-0123456789abcdef'], subjectKey: 'test-subject-key-0123456789abcdef' },
+    upstreams: {
+      vneid: { issuer: vneid.url, expectedIssuer: vneid.issuer, clientId: 'dvc-test-web', clientSecret: 'vneid-test-secret', claimsFrom: 'both', timeoutMs: 2000 },
+      dvcqg: {
+        issuer: dvcqg.url, endpoints: dvcqg.endpoints, clientId: 'broker', clientSecret: 'dvcqg-test-secret',
+        tokenEndpointAuthMethod: 'client_secret_post', authorizationParams: { acr_values: 'LoA1' }, claimsFrom: 'userinfo', timeoutMs: 2000,
+      },
+    },
+    clients: Object.values(PORTALS).map((p) => ({
+      clientId: p.clientId, clientSecret: p.clientSecret, province: p.province, name: `Cổng dịch vụ công ${p.province}`,
+      redirectUris: [p.redirectUri], postLogoutRedirectUris: [p.postLogout],
+    })),
+  };
+  opts.tweak?.(raw);
+  const cfg = configSchema({ production: false }).parse(raw);
+  const logs: Record<string, unknown>[] = [];
+  const rawLogs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        rawLogs.push(line);
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  const log = createLogger({ level: 'debug', destination: sink });
+  const broker = await startBroker(cfg, { production: false, log });
+  return {
+    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs,
+    async close() {
+      await broker.close();
+      await Promise.all([dvcqg.close(), vneid.close()]);
+      if (!opts.redis) await redis.stop();
+    },
+  };
+}
+
+/** The portal side of a flow: openid-client against the broker, as a provincial portal would use it. */
+export class TestPortal {
+  private config: oidc.Configuration | undefined;
+  constructor(readonly stack: Stack, readonly name: PortalName = 'lamdong') {}
+
+  get portal() {
+    return PORTALS[this.name];
+  }
+
+  async configuration(): Promise<oidc.Configuration> {
+    this.config ??= await oidc.discovery(new URL(this.stack.issuer), this.portal.clientId, undefined, oidc.ClientSecretBasic(this.portal.clientSecret), { execute: [oidc.allowInsecureRequests] });
+    return this.config;
+  }
+
+  async authorize(params: Record<string, string> = {}) {
+    const config = await this.configuration();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.portal.redirectUri, scope: 'openid', state, nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
+    });
+    return { url: url.href, verifier, state, nonce };
+  }
+
+  isCallback = (url: string) => url.startsWith(this.portal.redirectUri);
+
+  async exchange(callbackUrl: string, req: { verifier: string; state: string; nonce: string }) {
+    const config = await this.configuration();
+    return oidc.authorizationCodeGrant(config, new URL(callbackUrl), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
+  }
+}
+
+export interface LoginOptions {
+  idp: 'vneid' | 'dvcqg';
+  accountType?: 'citizen' | 'business';
+  username: string;
+  password?: string;
+  otp?: string;
+  params?: Record<string, string>;
+  browser?: Browser;
+}
+
+/** Drive a whole login as a person: chooser, upstream login + OTP, back to the portal. */
+export async function login(portal: TestPortal, o: LoginOptions) {
+  const browser = o.browser ?? new Browser();
+  const req = await portal.authorize(o.params);
+  let page = await browser.go(req.url, portal.isCallback);
+  if (page.url.includes('/interaction/') && page.body.includes('name="choice"')) {
+    page = await browser.submit(page, { choice: `${o.accountType ?? 'citizen'}:${o.idp}` }, { stopAt: portal.isCallback });
+  }
+  page = await upstreamLogin(browser, page, o, portal.isCallback);
+  return { browser, req, page };
+}
+
+/** On a simulator's login page: password step then OTP step. */
+export async function upstreamLogin(browser: Browser, page: Page, o: { username: string; password?: string; otp?: string }, stopAt: (u: string) => boolean): Promise<Page> {
+  if (!page.body.includes('name="password"')) return page;
+  const otpPage = await browser.submit(page, { username: o.username, password: o.password ?? PASSWORD });
+  if (!otpPage.body.includes('name="otp"')) return otpPage;
+  return browser.submit(otpPage, { otp: o.otp ?? OTP }, { stopAt });
+}
