@@ -29,6 +29,8 @@ export interface SimulatorOptions {
   kind: SimKind;
   port?: number;
   host?: string;
+  /** Where browsers reach it; default http://127.0.0.1:<port>. */
+  publicUrl?: string;
   /** The issuer in tokens, when it differs from the public address (VNeID's internal Keycloak address). */
   issuer?: string;
   clients: SimClient[];
@@ -68,8 +70,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : (opts.port ? 'localhost' : '127.0.0.1');
-  const url = `http://${host}:${port}`;
+  const url = opts.publicUrl ?? `http://127.0.0.1:${port}`;
   const issuer = opts.issuer ?? url;
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
