@@ -50,20 +50,23 @@ export function pairwiseSubject(subjectKey: string, sector: string, sub: string)
 }
 
 const loginKey = (sub: string, authTime: number) => `login:{${sub}}:${authTime}`;
+const MAX_SAME_SECOND = 10;
 
 export class LoginRecords {
   constructor(private readonly store: Store, private readonly ttlSeconds: number) {}
 
   /**
-   * Save under a unique auth_time: two logins of one person in the same second get
-   * consecutive seconds rather than overwriting each other.
+   * Save under a unique auth_time: a token carries its auth_time, so that is how findAccount
+   * finds the login it came from. Two logins of one person in the same second (two devices)
+   * take the next free second; in the unlikely case ten are taken, the latest login wins.
    */
   async save(record: LoginRecord): Promise<LoginRecord> {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < MAX_SAME_SECOND; i++) {
       const candidate = { ...record, authTime: record.authTime + i };
       if (await this.store.setIfAbsent(loginKey(candidate.sub, candidate.authTime), JSON.stringify(candidate), this.ttlSeconds)) return candidate;
     }
-    throw new Error('could not allocate a login record');
+    await this.store.set(loginKey(record.sub, record.authTime), JSON.stringify(record), this.ttlSeconds);
+    return record;
   }
 
   async find(sub: string, authTime: number | undefined): Promise<LoginRecord | undefined> {
