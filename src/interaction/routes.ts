@@ -40,7 +40,7 @@ const pendingRecord = z.object({
 });
 
 const uidParam = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
-const chooseBody = z.object({ csrf: z.string(), choice: z.string().regex(/^(citizen|business):[a-z][a-z0-9_-]*$/) });
+const chooseBody = z.object({ choice: z.string().regex(/^(citizen|business):[a-z][a-z0-9_-]*$/) });
 const abortBody = z.object({ csrf: z.string(), code: z.string().optional() });
 
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
@@ -120,9 +120,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   app.post('/interaction/:uid/choose', async (req, reply) => {
     const { uid } = uidParam.parse(req.params);
+    if (!browser.checkCsrf(req, uid, (req.body as { csrf?: unknown } | undefined)?.csrf)) throw new BrokerError('csrf_invalid');
     const body = chooseBody.safeParse(req.body);
     if (!body.success) throw new BrokerError('invalid_choice', 'malformed chooser form');
-    if (!browser.checkCsrf(req, uid, body.data.csrf)) throw new BrokerError('csrf_invalid');
     const d = await details(req, reply, uid);
     const client = clientOf(d);
     const [group, idp] = body.data.choice.split(':') as [ChoiceGroup, string];
