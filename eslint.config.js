@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/dev/**', 'bench/**', 'test/**'],
+    files: ['src/dev/**', 'bench/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

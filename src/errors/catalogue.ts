@@ -174,7 +174,7 @@ export const ERRORS = {
       vi: 'Trang bạn tìm không tồn tại. Vui lòng bắt đầu từ Cổng dịch vụ công của tỉnh.',
       en: 'This page does not exist. Start from the provincial public-service portal.',
     },
-    operator: 'No route.',
+    operator: 'No route matches this path (a mistyped or outdated link).',
   },
   internal: {
     status: 500,

@@ -4,11 +4,13 @@ import { scrubDigits } from './mask.js';
 export type Logger = PinoLogger;
 
 /** Paths whose values never reach a log line. */
+const SECRET_KEYS = [
+  'password', 'client_secret', 'clientSecret', 'code_verifier', 'otp', 'access_token', 'refresh_token', 'id_token',
+  'id_token_hint', 'token', 'cookie', 'authorization', 'national_id', 'phone', 'phone_number', 'SoDinhDanh', 'SoDienThoai',
+];
 export const REDACT_PATHS = [
   'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]',
-  '*.password', '*.client_secret', '*.clientSecret', '*.code_verifier', '*.code', '*.otp',
-  '*.access_token', '*.refresh_token', '*.id_token', '*.id_token_hint', '*.token',
-  '*.nationalId', '*.national_id', '*.taxCode', '*.phone', '*.phone_number', '*.SoDinhDanh', '*.SoDienThoai',
+  ...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), ...SECRET_KEYS.map((k) => `*.*.${k}`),
 ];
 
 // Query parameters that carry credentials or one-time values: shown as [redacted] in logged URLs.

@@ -69,7 +69,8 @@ export async function startRedis(): Promise<TestRedis> {
   process.once('exit', kill);
   const url = `redis://127.0.0.1:${port}/0`;
   await waitForPort(port);
-  const client = new Redis(url, { keyPrefix });
+  const client = new Redis(url, { keyPrefix, maxRetriesPerRequest: 1 });
+  client.on('error', () => {}); // the fault tests kill the server on purpose
   return {
     url, keyPrefix, client, kill,
     async stop() {
