@@ -16,6 +16,7 @@ import { newRequestId, tagRequest } from './ops/request-id.js';
 import { LoginRecords } from './provider/accounts.js';
 import { createProvider } from './provider/index.js';
 import type { SigningKey } from './provider/keys.js';
+import { UpstreamLogout } from './provider/logout.js';
 import type { Store } from './store/store.js';
 import { Upstreams } from './upstream/index.js';
 
@@ -55,8 +56,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const logins = new LoginRecords(store, cfg.session.ttlSeconds + 600);
   const upstreams = new Upstreams(cfg, { allowHttp: !deps.production });
   const pages = { support: cfg.ui.supportContact, log };
-  const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages });
+  const logout = new UpstreamLogout({ store, upstreams, logins, issuer: cfg.issuer, log });
+  const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages, logout });
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider server_error'));
+  provider.on('backchannel.error', (_ctx, err, client) => log.warn({ client: client.clientId, err: { message: err.message } }, 'back-channel logout to a portal failed'));
+  provider.on('backchannel.success', (_ctx, client) => log.info({ client: client.clientId }, 'back-channel logout sent'));
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -94,7 +98,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   const browser = new BrowserBinding(cfg.issuer, cfg.keys.cookieKeys[0]!);
   await app.register(async (scope) => {
-    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log });
+    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout });
   });
 
   app.setNotFoundHandler(async (req, reply) => {

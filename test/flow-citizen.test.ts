@@ -129,29 +129,54 @@ t.test('prompt=none: login_required without a session, silent success with one',
   t.ok(new URL(silent.url).searchParams.get('code'), 'a code without any page');
 });
 
-t.test('logout ends the broker session: the next login goes to the upstream again', async (t) => {
+t.test('logout ends the broker session, the upstream session and the portals\' sessions (SE-09, SE-10)', async (t) => {
   const first = await login(portal, { idp: 'vneid', username: '079088001234' });
   const { browser } = first;
   const tokens = await portal.exchange(first.page.url, first.req);
+  // The same browser also logged in to a second portal (silent SSO).
+  const other = new TestPortal(stack, 'daknong');
+  const req2 = await other.authorize();
+  await other.exchange((await browser.go(req2.url, other.isCallback)).url, req2);
+  const received = stack.backchannel.length;
+
   const config = await portal.configuration();
   const endUrl = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: portal.portal.postLogout, state: 'bye' });
   const confirm = await browser.go(endUrl.href);
-  t.equal(confirm.status, 200);
+  t.equal(confirm.status, 200, 'a confirmation page, no silent logout');
   t.match(confirm.body, 'Bạn có muốn đăng xuất');
   const form = findForm(confirm.body);
-  const out = await browser.follow(await browser.request(new URL(form.action!, confirm.url).href, { form: { ...form.fields, logout: 'yes' } }), (u) => u.startsWith(portal.portal.postLogout));
+  t.ok(form.fields.upstream_logout, 'the form carries the upstream logout plan');
+  const atUpstream = await browser.follow(await browser.request(new URL(form.action!, confirm.url).href, { form: { ...form.fields, logout: 'yes' } }));
+  t.ok(atUpstream.url.startsWith(stack.vneid.url), `the upstream session is ended too: ${atUpstream.url}`);
+  t.match(atUpstream.body, 'Bạn có muốn đăng xuất khỏi VNeID');
+  const out = await browser.submit(atUpstream, { logout: 'yes' }, { stopAt: (u) => u.startsWith(portal.portal.postLogout) });
   t.equal(out.url, `${portal.portal.postLogout}?state=bye`, 'back at the portal with its state');
+
+  const notified = stack.backchannel.slice(received).map((b) => b.clientId).sort();
+  t.same(notified, ['daknong-igate', 'lamdong-igate'], 'both portals got a back-channel logout token');
+  const logoutToken = JSON.parse(Buffer.from(stack.backchannel.at(-1)!.logoutToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+  t.match(logoutToken, { iss: stack.issuer, sid: String, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
 
   const req = await portal.authorize({ prompt: 'none' });
   const none = await browser.go(req.url, portal.isCallback);
-  t.equal(new URL(none.url).searchParams.get('error'), 'login_required', 'the session is gone');
+  t.equal(new URL(none.url).searchParams.get('error'), 'login_required', 'the broker session is gone');
 
-  const next = await portal.authorize();
-  const chooser = await browser.go(next.url, portal.isCallback);
-  t.match(chooser.body, 'name="choice"', 'the next login starts at the chooser again');
+  const next = await portal.authorize({ idp_hint: 'vneid' });
+  const again = await browser.go(next.url, portal.isCallback);
+  t.match(again.body, 'name="password"', 'the next login asks the upstream for a password again: another account can be used');
 
   const userinfo = await fetch(`${stack.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
   t.equal(userinfo.status, 401, 'tokens of the ended session no longer work');
+});
+
+t.test('logout without id_token_hint still asks for confirmation; a bad post_logout_redirect_uri is refused (AT-13, AT-21)', async (t) => {
+  const { browser } = await login(portal, { idp: 'dvcqg', username: '079088001234' });
+  const page = await browser.go(`${stack.issuer}/session/end`);
+  t.equal(page.status, 200);
+  t.match(page.body, 'Bạn có muốn đăng xuất');
+  const bad = await browser.request(`${stack.issuer}/session/end?client_id=lamdong-igate&post_logout_redirect_uri=${encodeURIComponent('https://evil.tld/')}`);
+  t.equal(bad.status, 400);
+  t.equal(bad.headers.get('location'), null);
 });
 
 t.test('English via ui_locales', async (t) => {

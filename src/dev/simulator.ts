@@ -101,7 +101,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, openid: ['acr', 'amr', 'auth_time', ...(kind === 'dvcqg' ? DVCQG_CLAIMS : VNEID_CLAIMS)] },
     // DVCQG puts only standard claims in the ID token (its data comes from userinfo); Keycloak puts them in both.
     conformIdTokenClaims: kind === 'dvcqg',
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, introspection: { enabled: kind === 'dvcqg' } },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: kind === 'dvcqg' },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          ctx.body = page(kind, 'Đăng xuất', html`<p>Bạn có muốn đăng xuất khỏi ${kind === 'dvcqg' ? 'Cổng Dịch vụ công quốc gia' : 'VNeID'}?</p>${raw(form)}<button type="submit" form="op.logoutForm" name="logout" value="yes">Đăng xuất</button>`);
+        },
+      },
+    },
     interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
     async findAccount(ctx: KoaContextWithOIDC, sub: string) {
       const a = accounts.find((x) => String(x.claims.TechID ?? x.username) === sub);

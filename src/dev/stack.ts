@@ -24,11 +24,11 @@ try {
 
   const dvcqg = await startSimulator({
     kind: 'dvcqg', port: port(dv.issuer), publicUrl: dv.issuer,
-    clients: [{ clientId: dv.clientId, clientSecret: dv.clientSecret, redirectUris: [callback('dvcqg')], postLogoutRedirectUris: [`${cfg.issuer}/`], tokenEndpointAuthMethod: dv.tokenEndpointAuthMethod }],
+    clients: [{ clientId: dv.clientId, clientSecret: dv.clientSecret, redirectUris: [callback('dvcqg')], postLogoutRedirectUris: [`${cfg.issuer}/upstream/logged-out`], tokenEndpointAuthMethod: dv.tokenEndpointAuthMethod }],
   });
   const vneid = await startSimulator({
     kind: 'vneid', port: port(vn.issuer), publicUrl: vn.issuer,
-    clients: [{ clientId: vn.clientId, clientSecret: vn.clientSecret, redirectUris: [callback('vneid')], postLogoutRedirectUris: [`${cfg.issuer}/`], tokenEndpointAuthMethod: vn.tokenEndpointAuthMethod }],
+    clients: [{ clientId: vn.clientId, clientSecret: vn.clientSecret, redirectUris: [callback('vneid')], postLogoutRedirectUris: [`${cfg.issuer}/upstream/logged-out`], tokenEndpointAuthMethod: vn.tokenEndpointAuthMethod }],
   });
   const broker = await startBroker(cfg, { production: false, redisUrl: env.redisUrl, log });
   const portals = cfg.clients.filter((c) => c.redirectUris.includes('http://localhost:3200/callback'));

@@ -97,3 +97,15 @@ ${m.abort && e.oauth ? html`<form method="post" action="${m.abort.action}"><inpu
 <p class="meta">${C.code[l]}: <code>${m.code}</code> · ${C.request[l]}: <code>${m.requestId}</code>${m.oauth ? html` · ${C.oauth[l]}: <code>${m.oauth.error}${m.oauth.description ? ` (${m.oauth.description})` : ''}</code>` : ''}</p>`,
   });
 }
+
+const LOGGED_OUT = {
+  title: { vi: 'Bạn đã đăng xuất', en: 'You are logged out' },
+  text: {
+    vi: 'Bạn đã đăng xuất khỏi hệ thống xác thực tập trung. Để dùng tài khoản khác, hãy quay lại Cổng dịch vụ công và bấm "Đăng nhập".',
+    en: 'You are logged out of the central login service. To use another account, go back to the portal and click "Log in".',
+  },
+} as const;
+
+export function renderLoggedOut(locale: Locale, support: string): string {
+  return layout({ locale, title: LOGGED_OUT.title[locale], support, body: html`<div class="card"><p>${LOGGED_OUT.text[locale]}</p></div>` });
+}

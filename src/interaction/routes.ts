@@ -8,12 +8,13 @@ import type { Logger } from '../ops/logger.js';
 import { maskId } from '../ops/mask.js';
 import { evaluateChoice, evaluateIdentity, type Choice } from '../policy/index.js';
 import { ACR, subjectFor, type LoginRecords } from '../provider/accounts.js';
+import type { UpstreamLogout } from '../provider/logout.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../upstream/identity.js';
 import { completeTransaction, startTransaction, TransactionError, type Upstreams } from '../upstream/index.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { BrowserBinding } from './browser.js';
-import { CHOICE_GROUPS, renderChooser, renderErrorPage, type ChoiceGroup, type ChooserOption } from './pages.js';
+import { CHOICE_GROUPS, renderChooser, renderErrorPage, renderLoggedOut, type ChoiceGroup, type ChooserOption } from './pages.js';
 import { pickLocale, type Locale } from './view.js';
 
 export interface InteractionDeps {
@@ -26,6 +27,7 @@ export interface InteractionDeps {
   clock: Clock;
   policy: () => PolicyConfig;
   log: Logger;
+  logout: UpstreamLogout;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -178,6 +180,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const to = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
     log.info({ uid, client: client.clientId, idp: identity.idp, accountType: identity.accountType, acr: record.acr }, 'login finished');
     return reply.redirect(to, 303);
+  });
+
+  // The upstream's logout sends the browser back here; the logout ends where it was going.
+  app.get(deps.logout.returnPath, async (req, reply) => {
+    const to = await deps.logout.destination((req.query as { state?: unknown }).state);
+    if (to) return reply.redirect(to, 303);
+    return reply.type('text/html').send(renderLoggedOut(localeOf(req), cfg.ui.supportContact));
   });
 
   // "Back to the portal": the login ends with an OAuth error at the portal's redirect_uri.

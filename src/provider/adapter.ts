@@ -75,15 +75,16 @@ export function storeAdapter(store: Store, clock: () => number = Date.now) {
       }
     }
 
+    // The `:consumed` markers outlive destroy and revocation (until their TTL): deleting one would
+    // let a redemption that already read the code consume it a second time.
     async destroy(id: string): Promise<void> {
-      const key = this.key(id);
-      await store.del([key, `${key}:consumed`]);
+      await store.del([this.key(id)]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       const grantKey = StoreAdapter.grantKey(grantId);
       const keys = await store.members(grantKey);
-      await store.del([...keys, ...keys.map((k) => `${k}:consumed`), grantKey]);
+      await store.del([...keys, grantKey]);
     }
   };
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { ACR_VALUES, acrLevel, findAccountFn, pairwiseSubject, type LoginRecords } from './accounts.js';
 import { storeAdapter } from './adapter.js';
 import type { SigningKey } from './keys.js';
+import type { UpstreamLogout } from './logout.js';
 import { logoutSource, postLogoutSuccessSource, renderError, type PageContext } from './pages.js';
 
 export interface ProviderDeps {
@@ -17,6 +18,7 @@ export interface ProviderDeps {
   /** The policy in force (reloadable). */
   policy: () => PolicyConfig;
   pages: PageContext;
+  logout: UpstreamLogout;
 }
 
 export const ACCESS_TOKEN_TTL = 600;
@@ -33,6 +35,8 @@ function clientMetadata(c: ClientConfig): ClientMetadata {
     response_types: ['code'],
     grant_types: c.refreshTokens ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    // query only, form_post for portals registered for it (AT-16)
+    response_modes: c.formPost ? ['query', 'form_post'] : ['query'],
     subject_type: c.subjectType,
     id_token_signed_response_alg: 'RS256',
     ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
@@ -49,6 +53,10 @@ export function requestedAcrLevel(acrValues: unknown): number {
 export function createProvider(deps: ProviderDeps): Provider {
   const { cfg, logins, clock } = deps;
   const provinceOf = new Map(cfg.clients.map((c) => [c.clientId, c.province]));
+  // Back-channel logout URIs come from the operator's config, not from dynamic registration, so
+  // they may be on the provinces' internal networks: oidc-provider's SSRF guard (which refuses
+  // private and loopback addresses) is lifted for exactly those origins and kept for anything else.
+  const trustedOrigins = new Set(cfg.clients.flatMap((c) => (c.backchannelLogoutUri ? [new URL(c.backchannelLogoutUri).origin] : [])));
 
   const policy = interactionPolicy.base();
   // The broker, not the session cookie alone, decides whether an existing SSO session may be
@@ -107,7 +115,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: (ctx, form) => logoutSource(deps.pages, ctx, form),
+        logoutSource: async (ctx, form) => logoutSource(deps.pages, ctx, form.replace('</form>', `${await deps.logout.prepare(ctx)}</form>`)),
         postLogoutSuccessSource: (ctx) => postLogoutSuccessSource(deps.pages, ctx),
       },
     },
@@ -151,6 +159,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       ClientCredentials: ACCESS_TOKEN_TTL,
     },
     rotateRefreshToken: true,
+    fetch(input, init) {
+      const url = new URL(input instanceof Request ? input.url : input);
+      if (init && trustedOrigins.has(url.origin)) {
+        const { dispatcher: _guard, ...rest } = init as RequestInit & { dispatcher?: unknown };
+        return fetch(input, rest);
+      }
+      return fetch(input, init);
+    },
     clockTolerance: 15,
   };
 
@@ -164,6 +180,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
     await burnCodeOnFailedRedemption(ctx as KoaContextWithOIDC);
+    await deps.logout.afterConfirm(ctx as KoaContextWithOIDC);
   });
   return provider;
 }

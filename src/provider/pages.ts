@@ -1,6 +1,6 @@
 import { errors, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 import { BrokerError, ERRORS, type ErrorCode } from '../errors/catalogue.js';
-import { renderErrorPage } from '../interaction/pages.js';
+import { renderErrorPage, renderLoggedOut } from '../interaction/pages.js';
 import { html, layout, pickLocale, raw, type Locale } from '../interaction/view.js';
 import type { Logger } from '../ops/logger.js';
 import { requestIdOf } from '../ops/request-id.js';
@@ -56,11 +56,6 @@ const LOGOUT = {
   },
   yes: { vi: 'Đăng xuất', en: 'Log out' },
   no: { vi: 'Không, giữ đăng nhập', en: 'No, stay logged in' },
-  done: { vi: 'Bạn đã đăng xuất', en: 'You are logged out' },
-  doneText: {
-    vi: 'Bạn đã đăng xuất khỏi hệ thống xác thực tập trung. Để dùng tài khoản khác, hãy quay lại Cổng dịch vụ công và bấm "Đăng nhập".',
-    en: 'You are logged out of the central login service. To use another account, go back to the portal and click "Log in".',
-  },
 } as const;
 
 export function logoutSource(pages: PageContext, ctx: KoaContextWithOIDC, form: string): void {
@@ -79,13 +74,7 @@ export function logoutSource(pages: PageContext, ctx: KoaContextWithOIDC, form: 
 }
 
 export function postLogoutSuccessSource(pages: PageContext, ctx: KoaContextWithOIDC): void {
-  const locale = localeOf(ctx);
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = layout({
-    locale,
-    title: LOGOUT.done[locale],
-    support: pages.support,
-    body: html`<div class="card"><p>${LOGOUT.doneText[locale]}</p></div>`,
-  });
+  ctx.body = renderLoggedOut(localeOf(ctx), pages.support);
 }

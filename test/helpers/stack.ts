@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,6 +31,8 @@ export interface Stack {
   /** Every log line the broker wrote, as parsed JSON. */
   logs: Record<string, unknown>[];
   rawLogs: string[];
+  /** Back-channel logout requests the portals received: path (client id) and logout_token. */
+  backchannel: { clientId: string; logoutToken: string }[];
   close(): Promise<void>;
 }
 
@@ -45,10 +49,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const brokerPort = await freePort();
   const issuer = `http://127.0.0.1:${brokerPort}`;
   const cb = (n: string) => `${issuer}/upstream/${n}/callback`;
-  const dvcqg = await startSimulator({ kind: 'dvcqg', clients: [{ clientId: 'broker', clientSecret: 'dvcqg-test-secret', redirectUris: [cb('dvcqg')], tokenEndpointAuthMethod: 'client_secret_post' }] });
+  const loggedOut = [`${issuer}/upstream/logged-out`];
+  const dvcqg = await startSimulator({ kind: 'dvcqg', clients: [{ clientId: 'broker', clientSecret: 'dvcqg-test-secret', redirectUris: [cb('dvcqg')], postLogoutRedirectUris: loggedOut, tokenEndpointAuthMethod: 'client_secret_post' }] });
   // VNeID signs with an internal issuer that differs from its public address (UPSTREAMS.md).
-  const vneid = await startSimulator({ kind: 'vneid', issuer: 'http://sso.dancuquocgia.internal:8080/auth/realms/citizen', clients: [{ clientId: 'dvc-test-web', clientSecret: 'vneid-test-secret', redirectUris: [cb('vneid')] }] });
+  const vneid = await startSimulator({ kind: 'vneid', issuer: 'http://sso.dancuquocgia.internal:8080/auth/realms/citizen', clients: [{ clientId: 'dvc-test-web', clientSecret: 'vneid-test-secret', redirectUris: [cb('vneid')], postLogoutRedirectUris: loggedOut }] });
   const dir = mkdtempSync(join(tmpdir(), 'igate-test-'));
+  const backchannel = await startBackchannelReceiver();
   const raw: Record<string, unknown> = {
     issuer,
     listen: { host: '127.0.0.1', port: brokerPort },
@@ -63,7 +69,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     clients: Object.values(PORTALS).map((p) => ({
       clientId: p.clientId, clientSecret: p.clientSecret, province: p.province, name: `Cổng dịch vụ công ${p.province}`,
-      redirectUris: [p.redirectUri], postLogoutRedirectUris: [p.postLogout],
+      redirectUris: [p.redirectUri], postLogoutRedirectUris: [p.postLogout], backchannelLogoutUri: `${backchannel.url}/${p.clientId}`,
     })),
   };
   opts.tweak?.(raw);
@@ -82,10 +88,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = createLogger({ level: 'debug', destination: sink });
   const broker = await startBroker(cfg, { production: false, log });
   return {
-    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs,
+    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs, backchannel: backchannel.received,
     async close() {
       await broker.close();
-      await Promise.all([dvcqg.close(), vneid.close()]);
+      await Promise.all([dvcqg.close(), vneid.close(), backchannel.close()]);
       if (!opts.redis) await redis.stop();
     },
   };
@@ -153,4 +159,26 @@ export async function upstreamLogin(browser: Browser, page: Page, o: { username:
   const otpPage = await browser.submit(page, { username: o.username, password: o.password ?? PASSWORD });
   if (!otpPage.body.includes('name="otp"')) return otpPage;
   return browser.submit(otpPage, { otp: o.otp ?? OTP }, { stopAt });
+}
+
+/** The portals' back-channel logout endpoints: a local HTTP server that records what it receives. */
+async function startBackchannelReceiver() {
+  const received: { clientId: string; logoutToken: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += String(c)));
+    req.on('end', () => {
+      received.push({ clientId: (req.url ?? '/').slice(1), logoutToken: new URLSearchParams(body).get('logout_token') ?? '' });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    received,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
 }
