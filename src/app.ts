@@ -58,6 +58,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const pages = { support: cfg.ui.supportContact, log };
   const logout = new UpstreamLogout({ store, upstreams, logins, issuer: cfg.issuer, log });
   const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages, logout });
+  // oidc-provider validates static clients lazily; a bad registration must stop the boot instead.
+  for (const c of cfg.clients) {
+    try {
+      await provider.Client.find(c.clientId);
+    } catch (err) {
+      throw new Error(`clients: ${c.clientId} is not a valid OpenID client: ${(err as { error_description?: string }).error_description ?? (err as Error).message}`, { cause: err });
+    }
+  }
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider server_error'));
   provider.on('backchannel.error', (_ctx, err, client) => log.warn({ client: client.clientId, err: { message: err.message } }, 'back-channel logout to a portal failed'));
   provider.on('backchannel.success', (_ctx, client) => log.info({ client: client.clientId }, 'back-channel logout sent'));

@@ -149,3 +149,27 @@ t.test('pages are not framable and leak no referrer (AT-17, AT-19)', async (t) =
   const cors = await fetch(authorizeUrl({}), { headers: { origin: 'https://evil.tld' }, redirect: 'manual' });
   t.equal(cors.headers.get('access-control-allow-origin'), null, 'no CORS on /auth (AT-20)');
 });
+
+t.test('response_mode other than query is refused for a portal registered for query (AT-16)', async (t) => {
+  for (const mode of ['fragment', 'form_post', 'query.jwt', 'web_message']) {
+    const page = await new Browser().request(authorizeUrl({ response_mode: mode, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }));
+    const location = page.headers.get('location') ?? '';
+    t.notMatch(location, /[?&#]code=/, `${mode}: no code`);
+    t.ok(page.status >= 400 || /error=/.test(location), `${mode}: refused`);
+  }
+});
+
+t.test('introspection and revocation for the portal that holds the token', async (t) => {
+  const { page, req } = await login(portal, { idp: 'vneid', username: '079088001234' });
+  const tokens = await portal.exchange(page.url, req);
+  const auth = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+  const introspect = async () => (await (await fetch(`${stack.issuer}/token/introspection`, {
+    method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: tokens.access_token }),
+  })).json()) as Record<string, unknown>;
+  t.match(await introspect(), { active: true, client_id: clientId });
+  const revoked = await fetch(`${stack.issuer}/token/revocation`, {
+    method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: tokens.access_token }),
+  });
+  t.equal(revoked.status, 200);
+  t.match(await introspect(), { active: false });
+});

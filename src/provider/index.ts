@@ -104,6 +104,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     acrValues: ACR_VALUES,
     responseTypes: ['code'],
+    subjectTypes: ['public', 'pairwise'],
     pkce: { required: () => true },
     extraParams: ['idp_hint'],
     features: {
