@@ -35,9 +35,9 @@ t.test('no clear national identifier, phone, token, code or cookie in any log li
       secrets.add(tokens.access_token);
       secrets.add(tokens.id_token!.split('.')[1]!);
     }
-    // The _interaction cookie holds the interaction uid, which is public (it is in every
+    // The igate_interaction cookie holds the interaction uid, which is public (it is in every
     // /interaction/<uid> URL) and logged for correlation; its signature and every other cookie are secret.
-    for (const c of browser.cookies(new URL(stack.issuer).host)) if (c.name !== '_interaction' && c.name !== '_interaction_resume') secrets.add(c.value);
+    for (const c of browser.cookies(new URL(stack.issuer).hostname)) if (c.name !== 'igate_interaction' && c.name !== 'igate_interaction_resume') secrets.add(c.value);
   }
   t.ok(stack.rawLogs.length > 10, `${stack.rawLogs.length} log lines written`);
   const all = stack.rawLogs.join('\n');

@@ -157,7 +157,7 @@ t.test('the chooser form needs its CSRF token, bound to the browser', async (t) 
 t.test('a lost interaction cookie ends on a clear page, not a 500 (SE-12)', async (t) => {
   const browser = new Browser();
   const chooser: Page = await browser.go((await portal.authorize()).url);
-  browser.clearCookies(new URL(stack.issuer).host);
+  browser.clearCookies(new URL(stack.issuer).hostname);
   const page = await browser.request(chooser.url);
   t.equal(page.status, 400);
   t.match(page.body, 'Phiên đăng nhập đã hết hạn');

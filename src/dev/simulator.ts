@@ -96,11 +96,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       grant_types: ['authorization_code'],
     })),
     jwks: { keys: [jwk] },
-    cookies: { keys: [`${kind}-simulator-cookie-key`] },
+    // Own cookie names: on localhost every port shares cookies, and the broker is oidc-provider too.
+    cookies: { keys: [`${kind}-simulator-cookie-key`], names: { session: `_${kind}_session`, interaction: `_${kind}_interaction`, resume: `_${kind}_interaction_resume` } },
     routes: ROUTES[kind],
     claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, openid: ['acr', 'amr', 'auth_time', ...(kind === 'dvcqg' ? DVCQG_CLAIMS : VNEID_CLAIMS)] },
-    // DVCQG puts only standard claims in the ID token (its data comes from userinfo); Keycloak puts them in both.
-    conformIdTokenClaims: kind === 'dvcqg',
+    conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
@@ -118,7 +118,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       if (!a) return undefined;
       if (ctx.oidc.route === 'token' && a.fault?.type === 'token_error') throw new Error(`simulated token endpoint failure for ${a.username}`);
       if (ctx.oidc.route === 'token' && a.fault?.type === 'token_delay') await sleep(a.fault.delayMs);
-      return { accountId: sub, claims: () => claimsFor(a, ctx.oidc.route) as { sub: string } };
+      // DVCQG's ID token carries only standard claims; its data is in userinfo (UPSTREAMS.md).
+      return { accountId: sub, claims: (use: string) => (kind === 'dvcqg' && use === 'id_token' ? { sub } : claimsFor(a, ctx.oidc.route) as { sub: string }) };
     },
     async loadExistingGrant(ctx) {
       const accountId = ctx.oidc.session?.accountId;

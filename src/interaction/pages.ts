@@ -18,8 +18,8 @@ export type ChoiceGroup = keyof typeof CHOICE_GROUPS;
 const C = {
   title: { vi: 'Đăng nhập', en: 'Log in' },
   intro: {
-    vi: 'để sử dụng dịch vụ công trực tuyến của {portal}. Chọn loại tài khoản và cách đăng nhập:',
-    en: 'to use the online public services of {portal}. Choose your account type and how to log in:',
+    vi: 'Bạn đang đăng nhập để sử dụng dịch vụ công trực tuyến của {portal}. Chọn loại tài khoản và cách đăng nhập:',
+    en: 'You are logging in to use the online public services of {portal}. Choose your account type and how to log in:',
   },
   unavailable: { vi: '(tạm thời không kết nối được, vui lòng thử lại sau)', en: '(temporarily unreachable, try again later)' },
   none: { vi: 'Hiện không có cách đăng nhập nào dành cho loại tài khoản này.', en: 'No way to log in is currently offered for this account type.' },

@@ -86,6 +86,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: deps.keys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cfg.keys.cookieKeys,
+      names: { session: 'igate_session', interaction: 'igate_interaction', resume: 'igate_interaction_resume' },
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },

@@ -16,16 +16,18 @@ interface Cookie {
 }
 
 export class Browser {
+  // Keyed by host name without the port, as browsers do: cookies are not isolated by port, so
+  // the broker, the simulators and a portal on one machine share a jar (and must not collide).
   private readonly jar = new Map<string, Cookie[]>();
   /** Every URL visited, in order (tests read redirects and the final portal URL from it). */
   readonly history: string[] = [];
 
-  cookies(host: string): Cookie[] {
-    return this.jar.get(host) ?? [];
+  cookies(hostname: string): Cookie[] {
+    return this.jar.get(hostname) ?? [];
   }
 
-  clearCookies(host?: string): void {
-    if (host) this.jar.delete(host);
+  clearCookies(hostname?: string): void {
+    if (hostname) this.jar.delete(hostname);
     else this.jar.clear();
   }
 
@@ -43,14 +45,14 @@ export class Browser {
         if (k?.toLowerCase() === 'expires' && v && Date.parse(v) < Date.now()) expired = true;
         if (k?.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
       }
-      const list = (this.jar.get(url.host) ?? []).filter((c) => !(c.name === name && c.path === path));
+      const list = (this.jar.get(url.hostname) ?? []).filter((c) => !(c.name === name && c.path === path));
       if (!expired && value !== '') list.push({ name, value, path });
-      this.jar.set(url.host, list);
+      this.jar.set(url.hostname, list);
     }
   }
 
   private cookieHeader(url: URL): string | undefined {
-    const list = (this.jar.get(url.host) ?? []).filter((c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/');
+    const list = (this.jar.get(url.hostname) ?? []).filter((c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/');
     return list.length ? list.map((c) => `${c.name}=${c.value}`).join('; ') : undefined;
   }
 
