@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import type Provider from 'oidc-provider';
 import type { BrokerConfig, PolicyConfig } from './config/schema.js';
+import { compilePolicy, type Policy } from './policy/index.js';
 import { BrokerError } from './errors/catalogue.js';
 import { BrowserBinding } from './interaction/browser.js';
 import { renderErrorPage } from './interaction/pages.js';
@@ -33,8 +34,10 @@ export interface Broker {
   app: FastifyInstance;
   provider: Provider;
   upstreams: Upstreams;
-  /** Replace the policy in force (config reload). */
-  setPolicy(policy: PolicyConfig): void;
+  /** Replace the policy in force (config reload); returns the compiled policy. */
+  setPolicy(policy: PolicyConfig): Policy;
+  /** The policy in force. */
+  policy(): Policy;
 }
 
 // Paths served by the broker's own routes; everything else is the OpenID provider.
@@ -50,7 +53,7 @@ const PAGE_HEADERS = {
 export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const { cfg, store, log } = deps;
   const clock = deps.clock ?? systemClock;
-  let policy = cfg.policy;
+  let policy: Policy = compilePolicy(cfg.policy);
   const getPolicy = () => policy;
 
   const logins = new LoginRecords(store, cfg.session.ttlSeconds + 600);
@@ -102,7 +105,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   app.get('/static/broker.css', async (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=86400').send(STYLESHEET));
 
-  healthRoutes(app, { store, upstreams, info: () => ({ issuer: cfg.issuer }) });
+  healthRoutes(app, { store, upstreams, info: () => ({ issuer: cfg.issuer, policy: { version: policy.version } }) });
 
   const browser = new BrowserBinding(cfg.issuer, cfg.keys.cookieKeys[0]!);
   await app.register(async (scope) => {
@@ -121,7 +124,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     provider,
     upstreams,
     setPolicy(next) {
-      policy = next;
+      policy = compilePolicy(next);
+      return policy;
     },
+    policy: getPolicy,
   };
 }

@@ -76,6 +76,8 @@ const phaseSchema = z.object({
 }).strict();
 
 const provincePolicySchema = z.object({
+  /** Shown to people: "tỉnh Đắk Nông". */
+  name: z.string().min(1).optional(),
   phases: z.array(phaseSchema).min(1, 'needs at least one phase'),
   reportOnly: z.boolean().default(false),
 }).strict();

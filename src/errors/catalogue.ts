@@ -148,6 +148,26 @@ export const ERRORS = {
     },
     operator: 'The account type chosen on the chooser differs from the upstream LoaiTaiKhoan.',
   },
+  policy_denied: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Không thể đăng nhập bằng cách này', en: 'You cannot log in this way' },
+    message: {
+      vi: 'Theo quy định của tỉnh, loại tài khoản hoặc cách đăng nhập này hiện không được chấp nhận. Vui lòng đăng nhập bằng cách được hướng dẫn trên trang.',
+      en: 'Under the province\'s rules this account or way of logging in is not accepted now. Please log in the way the page explains.',
+    },
+    operator: 'The account-type policy refused the login (rule id and policy version in the log line); the page shows the rule\'s own message.',
+  },
+  step_unavailable: {
+    status: 503,
+    oauth: 'temporarily_unavailable',
+    title: { vi: 'Bước xác thực bổ sung chưa sẵn sàng', en: 'Additional verification is not available' },
+    message: {
+      vi: 'Quy định của tỉnh yêu cầu một bước xác thực bổ sung (chữ ký số hoặc mã OTP) mà hệ thống chưa thực hiện được. Vui lòng thử lại sau hoặc liên hệ tổng đài hỗ trợ.',
+      en: 'The province\'s rule requires an additional verification (digital signature or one-time code) that the service cannot perform yet. Please try again later or contact support.',
+    },
+    operator: 'The policy method requires a step (signature, otp) that this broker build does not provide; the login fails closed.',
+  },
   store_unavailable: {
     status: 503,
     oauth: 'temporarily_unavailable',

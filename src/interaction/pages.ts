@@ -45,6 +45,8 @@ export interface ChooserModel {
   support: string;
   options: ChooserOption[];
   notices: string[];
+  /** Which rule is in force since when, in one line. */
+  rule: string;
 }
 
 export function renderChooser(m: ChooserModel): string {
@@ -63,6 +65,7 @@ ${options.length === 0 ? html`<p class="hint">${C.none[l]}</p>` : options.map((o
     switchLocaleHref: `/interaction/${encodeURIComponent(m.uid)}?lang=${l === 'vi' ? 'en' : 'vi'}`,
     body: html`${m.notices.map((n) => html`<div class="card notice" role="status"><p>${n}</p></div>`)}
 <p>${C.intro[l].replace('{portal}', m.portal)}</p>
+${m.rule ? html`<p class="hint">${m.rule}</p>` : ''}
 <form method="post" action="/interaction/${encodeURIComponent(m.uid)}/choose">
 <input type="hidden" name="csrf" value="${m.csrf}">
 ${groups}
@@ -108,4 +111,38 @@ const LOGGED_OUT = {
 
 export function renderLoggedOut(locale: Locale, support: string): string {
   return layout({ locale, title: LOGGED_OUT.title[locale], support, body: html`<div class="card"><p>${LOGGED_OUT.text[locale]}</p></div>` });
+}
+
+const R = {
+  other: { vi: 'Đăng nhập bằng cách khác', en: 'Log in another way' },
+} as const;
+
+export interface RefusalModel {
+  locale: Locale;
+  requestId: string;
+  support: string;
+  /** The decision's own message: what was refused, since when, what to do instead. */
+  message: string;
+  /** Which rule decided, since when. */
+  rule: string;
+  retryHref: string;
+  abort?: { action: string; csrf: string } | undefined;
+  ruleId: string;
+  code: 'policy_denied' | 'account_type_mismatch';
+}
+
+/** The policy refusal: the rule's explanation, a way to log in correctly, and the way back to the portal. */
+export function renderRefusal(m: RefusalModel): string {
+  const l = m.locale;
+  const e = ERRORS[m.code];
+  return layout({
+    locale: l,
+    title: e.title[l],
+    support: m.support,
+    body: html`<div class="card error" role="alert"><p>${m.message}</p><p class="hint">${m.rule}</p>
+<a class="button" href="${m.retryHref}">${R.other[l]}</a>
+${m.abort ? html`<form method="post" action="${m.abort.action}"><input type="hidden" name="csrf" value="${m.abort.csrf}"><input type="hidden" name="code" value="${m.code}"><button type="submit" class="secondary">${C.back[l]}</button></form>` : ''}
+</div>
+<p class="meta">${C.code[l]}: <code>${m.code}</code> · ${l === 'vi' ? 'Quy định' : 'Rule'}: <code>${m.ruleId}</code> · ${C.request[l]}: <code>${m.requestId}</code></p>`,
+  });
 }

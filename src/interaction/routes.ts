@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type default as Provider, type InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
-import type { AccountType, BrokerConfig, ClientConfig, PolicyConfig } from '../config/schema.js';
+import type { AccountType, BrokerConfig, ClientConfig } from '../config/schema.js';
 import { BrokerError, ERRORS } from '../errors/catalogue.js';
 import type { Clock } from '../ops/clock.js';
 import type { Logger } from '../ops/logger.js';
 import { maskId } from '../ops/mask.js';
-import { evaluateChoice, evaluateIdentity, type Choice } from '../policy/index.js';
+import { evaluateChoice, evaluateIdentity, ruleLine, type Decision, type Policy } from '../policy/index.js';
 import { ACR, subjectFor, type LoginRecords } from '../provider/accounts.js';
 import type { UpstreamLogout } from '../provider/logout.js';
 import type { Store } from '../store/store.js';
@@ -14,7 +14,8 @@ import type { Identity } from '../upstream/identity.js';
 import { completeTransaction, startTransaction, TransactionError, type Upstreams } from '../upstream/index.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { BrowserBinding } from './browser.js';
-import { CHOICE_GROUPS, renderChooser, renderErrorPage, renderLoggedOut, type ChoiceGroup, type ChooserOption } from './pages.js';
+import { chooserView } from './chooser.js';
+import { renderChooser, renderErrorPage, renderLoggedOut, renderRefusal, type ChoiceGroup } from './pages.js';
 import { pickLocale, type Locale } from './view.js';
 
 export interface InteractionDeps {
@@ -25,7 +26,7 @@ export interface InteractionDeps {
   logins: LoginRecords;
   browser: BrowserBinding;
   clock: Clock;
-  policy: () => PolicyConfig;
+  policy: () => Policy;
   log: Logger;
   logout: UpstreamLogout;
 }
@@ -35,6 +36,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 // What the upstream callback hands to the finish step, under the interaction's hash tag.
 const PENDING_TTL_SECONDS = 300;
 const pendingKey = (uid: string) => `pending:{${uid}}`;
+const denialKey = (uid: string) => `denial:{${uid}}`;
 const pendingRecord = z.object({
   identity: z.custom<Identity>((v) => typeof v === 'object' && v !== null),
   accountType: z.enum(['citizen', 'business', 'organization']).optional(),
@@ -72,19 +74,6 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return pickLocale(d?.params.ui_locales);
   }
 
-  function chooserOptions(province: string): ChooserOption[] {
-    const options: ChooserOption[] = [];
-    for (const group of Object.keys(CHOICE_GROUPS) as ChoiceGroup[]) {
-      for (const up of upstreams.byName.values()) {
-        const choice: Choice = { accountType: group, idp: up.name };
-        if (evaluateChoice(deps.policy(), province, choice, clock.now()).outcome === 'allow') {
-          options.push({ group, idp: up.name, kind: up.kind, available: up.available });
-        }
-      }
-    }
-    return options;
-  }
-
   async function toUpstream(req: FastifyRequest, reply: FastifyReply, d: Details, up: UpstreamClient, accountType: AccountType | undefined, locale: Locale) {
     const forceLogin = d.prompt.reasons.includes('login_prompt') || d.prompt.reasons.includes('max_age');
     const url = await startTransaction(store, up, {
@@ -101,22 +90,25 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const client = clientOf(d);
     const locale = localeOf(req, d);
     const notices: string[] = [];
+    const now = clock.now();
     const hint = typeof d.params.idp_hint === 'string' ? d.params.idp_hint : undefined;
     if (hint) {
+      // idp_hint skips the chooser only for an upstream the policy allows (AT-24).
       const up = upstreams.get(hint);
-      if (up && evaluateChoice(deps.policy(), client.province, { idp: hint }, clock.now()).outcome === 'allow') {
-        return toUpstream(req, reply, d, up, undefined, locale);
-      }
-      log.warn({ uid, client: client.clientId, idpHint: hint.slice(0, 32) }, 'idp_hint not allowed: showing the chooser');
+      const decision = up ? evaluateChoice(deps.policy(), client.province, { idp: hint }, now) : undefined;
+      if (up && decision?.outcome === 'allow') return toUpstream(req, reply, d, up, undefined, locale);
+      log.warn({ uid, client: client.clientId, idpHint: hint.slice(0, 32), rule: decision?.rule.id }, 'idp_hint not allowed: showing the chooser');
       notices.push(locale === 'vi'
         ? 'Cách đăng nhập mà Cổng dịch vụ công đề nghị hiện không được áp dụng. Vui lòng chọn một cách đăng nhập dưới đây.'
         : 'The way to log in suggested by the portal is not offered. Choose one of the ways below.');
+      if (decision?.outcome === 'deny') notices.push(decision.message[locale]);
     }
+    const view = chooserView(deps.policy(), client.province, upstreams, now, locale);
     const token = browser.csrfToken(browser.ensure(req, reply), uid);
-    log.info({ uid, client: client.clientId }, 'chooser shown');
+    log.info({ uid, client: client.clientId, policyVersion: deps.policy().version }, 'chooser shown');
     return reply.type('text/html').send(renderChooser({
       locale, uid, csrf: token, portal: client.name ?? client.clientId, support: cfg.ui.supportContact,
-      options: chooserOptions(client.province), notices,
+      options: view.options, notices: [...notices, ...view.notices], rule: view.rule,
     }));
   });
 
@@ -157,11 +149,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const pending = pendingRecord.parse(JSON.parse(raw));
     const { identity } = pending;
     const now = clock.now();
-    const decision = evaluateIdentity(deps.policy(), client.province, { accountType: pending.accountType, idp: identity.idp }, identity, now);
+    const decision = evaluateIdentity(deps.policy(), client.province, { identity, chosen: pending.accountType }, now);
+    logDecision(log, uid, client, identity.idp, identity.accountType, decision);
     if (decision.outcome === 'deny') {
-      log.warn({ uid, client: client.clientId, idp: identity.idp, rule: decision.rule, reason: decision.reason }, 'policy denied the login');
-      throw new BrokerError(decision.reason === 'account_type_mismatch' ? 'account_type_mismatch' : 'account_not_allowed', `rule ${decision.rule}`);
+      await store.set(denialKey(uid), toAscii(`${decision.message.en} (rule ${decision.rule.id})`), PENDING_TTL_SECONDS);
+      throw new PolicyDenied(decision, uid, localeOf(req, d));
     }
+    if (decision.outcome === 'require') throw new BrokerError('step_unavailable', `rule ${decision.rule.id} requires ${decision.steps.join('+')}`);
     const record = await deps.logins.save({
       sub: subjectFor(identity, cfg.keys.subjectKey),
       identity,
@@ -171,7 +165,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       authTime: Math.floor(now / 1000),
       province: client.province,
       clientId: client.clientId,
-      policyRule: decision.rule,
+      policyRule: decision.rule.id,
       upstreamIdToken: pending.idToken,
     });
     const result: InteractionResults = {
@@ -197,9 +191,10 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     await details(req, reply, uid);
     const code = body.data.code && body.data.code in ERRORS ? (body.data.code as keyof typeof ERRORS) : 'upstream_denied';
     const entry = ERRORS[code];
+    const policyDescription = code === 'policy_denied' || code === 'account_type_mismatch' ? await store.take(denialKey(uid)) : null;
     const to = await provider.interactionResult(req.raw, reply.raw, {
       error: 'oauth' in entry ? entry.oauth : 'access_denied',
-      error_description: entry.title.en,
+      error_description: policyDescription ?? entry.title.en,
     }, { mergeWithLastSubmission: false });
     log.info({ uid, code }, 'login abandoned: back to the portal');
     return reply.redirect(to, 303);
@@ -207,6 +202,17 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   /** Error pages of this stage offer a retry and a way back to the portal when the interaction lives. */
   app.setErrorHandler(async (err: unknown, req, reply) => {
+    if (err instanceof PolicyDenied) {
+      const browserValue = browser.read(req);
+      const locale = pickLocale((req.query as { lang?: unknown } | undefined)?.lang ?? err.locale);
+      return reply.code(403).type('text/html').send(renderRefusal({
+        locale, requestId: req.id, support: cfg.ui.supportContact,
+        code: err.code === 'account_type_mismatch' ? 'account_type_mismatch' : 'policy_denied',
+        message: err.decision.message[locale], rule: ruleLine(err.decision.rule, locale), ruleId: err.decision.rule.id,
+        retryHref: `/interaction/${encodeURIComponent(err.uid)}`,
+        abort: browserValue ? { action: `/interaction/${encodeURIComponent(err.uid)}/abort`, csrf: browser.csrfToken(browserValue, err.uid) } : undefined,
+      }));
+    }
     const broker = toBrokerError(err);
     const uid = err instanceof TransactionError ? err.tx.uid : (req.params as { uid?: string } | undefined)?.uid;
     const requestId = req.id;
@@ -239,4 +245,23 @@ export function toBrokerError(err: unknown): BrokerError {
   if (err instanceof z.ZodError) return new BrokerError('not_found', 'malformed path parameter');
   if (err && typeof err === 'object' && 'statusCode' in err && (err as { statusCode: number }).statusCode === 404) return new BrokerError('not_found');
   return new BrokerError('internal', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/** A policy refusal: rendered with the rule's own explanation, not a catalogue message. */
+class PolicyDenied extends BrokerError {
+  constructor(readonly decision: Extract<Decision, { outcome: 'deny' }>, readonly uid: string, readonly locale?: string) {
+    super(decision.reason === 'account_type_mismatch' ? 'account_type_mismatch' : 'policy_denied', `${decision.reason} under ${decision.rule.id} (policy ${decision.rule.version})`);
+  }
+}
+
+function logDecision(log: Logger, uid: string, client: ClientConfig, idp: string, accountType: AccountType, d: Decision) {
+  const line = { uid, client: client.clientId, province: client.province, idp, accountType, rule: d.rule.id, policyVersion: d.rule.version, outcome: d.outcome };
+  if (d.outcome === 'deny') log.warn({ ...line, reason: d.reason }, 'policy decision: deny');
+  else if (d.outcome === 'allow' && d.wouldDeny) log.warn({ ...line, reason: d.wouldDeny.reason, reportOnly: true }, 'policy decision: would deny (report-only)');
+  else log.info({ ...line, method: d.method.raw, ...(d.outcome === 'require' ? { steps: d.steps } : {}) }, `policy decision: ${d.outcome}`);
+}
+
+/** RFC 6749 error_description: printable ASCII without " and \\. */
+function toAscii(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '').slice(0, 500);
 }

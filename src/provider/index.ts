@@ -1,7 +1,7 @@
 import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { BrokerConfig, ClientConfig, PolicyConfig } from '../config/schema.js';
+import type { BrokerConfig, ClientConfig } from '../config/schema.js';
 import type { Clock } from '../ops/clock.js';
-import { evaluateIdentity } from '../policy/index.js';
+import { evaluateIdentity, type Policy, type Step } from '../policy/index.js';
 import type { Store } from '../store/store.js';
 import { ACR_VALUES, acrLevel, findAccountFn, pairwiseSubject, type LoginRecords } from './accounts.js';
 import { storeAdapter } from './adapter.js';
@@ -16,7 +16,7 @@ export interface ProviderDeps {
   logins: LoginRecords;
   clock: Clock;
   /** The policy in force (reloadable). */
-  policy: () => PolicyConfig;
+  policy: () => Policy;
   pages: PageContext;
   logout: UpstreamLogout;
 }
@@ -72,8 +72,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       const record = await logins.find(session.accountId, session.authTime());
       if (!record) return interactionPolicy.Check.REQUEST_PROMPT;
       const province = provinceOf.get(ctx.oidc.client!.clientId) ?? '';
-      const id = record.identity;
-      const decision = evaluateIdentity(deps.policy(), province, { idp: id.idp, accountType: id.accountType }, id, clock.now());
+      const satisfied: Step[] = [...(acrLevel(record.acr) >= 3 ? ['signature' as const] : []), ...(acrLevel(record.acr) >= 2 ? ['otp' as const] : [])];
+      const decision = evaluateIdentity(deps.policy(), province, { identity: record.identity, satisfied }, clock.now());
       if (decision.outcome !== 'allow') return interactionPolicy.Check.REQUEST_PROMPT;
       if (requestedAcrLevel(ctx.oidc.params?.acr_values) > acrLevel(record.acr)) return interactionPolicy.Check.REQUEST_PROMPT;
       return interactionPolicy.Check.NO_NEED_TO_PROMPT;

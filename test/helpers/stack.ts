@@ -67,6 +67,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         tokenEndpointAuthMethod: 'client_secret_post', authorizationParams: { acr_values: 'LoA1' }, claimsFrom: 'userinfo', timeoutMs: 2000,
       },
     },
+    // Everything allowed: the policy engine has its own tests (policy-*.test.ts) that tweak this.
+    policy: { default: { phases: [{ from: '2020-01-01', citizen: ['vneid', 'dvcqg'], business: ['vneid', 'dvcqg'] }] } },
     clients: Object.values(PORTALS).map((p) => ({
       clientId: p.clientId, clientSecret: p.clientSecret, province: p.province, name: `Cổng dịch vụ công ${p.province}`,
       redirectUris: [p.redirectUri], postLogoutRedirectUris: [p.postLogout], backchannelLogoutUri: `${backchannel.url}/${p.clientId}`,
