@@ -1,7 +1,8 @@
 import { createBroker, type Broker } from './app.js';
 import type { RuntimeEnv } from './config/env.js';
-import { loadConfig } from './config/load.js';
-import type { BrokerConfig } from './config/schema.js';
+import { loadConfig, type LoadOptions } from './config/load.js';
+import { PolicyReloader } from './config/reload.js';
+import type { BrokerConfig, PolicyConfig } from './config/schema.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { loadSigningKeys } from './provider/keys.js';
 import { openStore, type Store } from './store/index.js';
@@ -10,6 +11,8 @@ export interface RunningBroker {
   broker: Broker;
   store: Store;
   url: string;
+  /** Reload the policy from `file` on change and SIGHUP. */
+  watch(file: string, opts: LoadOptions, intervalMs?: number): PolicyReloader;
   close(): Promise<void>;
 }
 
@@ -20,11 +23,19 @@ export async function startBroker(cfg: BrokerConfig, opts: { production: boolean
   const broker = await createBroker({ cfg, production: opts.production, store, keys, log: opts.log });
   const url = await broker.app.listen({ host: cfg.listen.host, port: opts.port ?? cfg.listen.port });
   opts.log.info({ url, issuer: cfg.issuer, store: store.kind }, 'broker listening');
+  let reloader: PolicyReloader | undefined;
   return {
     broker,
     store,
     url,
+    watch(file, loadOpts, intervalMs) {
+      reloader?.stop();
+      const target = { setPolicy: (p: PolicyConfig) => broker.setPolicy(p), policyVersion: () => broker.policy().version };
+      reloader = new PolicyReloader(file, loadOpts, target, cfg, opts.log).start(intervalMs);
+      return reloader;
+    },
     async close() {
+      reloader?.stop();
       await broker.app.close();
       await store.close();
     },
@@ -36,6 +47,7 @@ export async function serve(file: string, env: RuntimeEnv): Promise<void> {
   const log = createLogger({ level: env.logLevel });
   const cfg = await loadConfig(file, { production: env.production, vars: env.vars });
   const running = await startBroker(cfg, { production: env.production, redisUrl: env.redisUrl, log });
+  running.watch(file, { production: env.production, vars: env.vars });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -2,6 +2,7 @@ import { readEnv } from '../config/env.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { generateKeysFile } from '../provider/keys.js';
 import { serve } from '../server.js';
+import { policyExplain, policyTimeline, UsageError } from './policy.js';
 
 const USAGE = `igate-broker — identity federation gateway for provincial public-service portals
 
@@ -9,6 +10,10 @@ Usage:
   igate-broker --config FILE            run the broker (also BROKER_CONFIG=FILE)
   igate-broker check-config FILE        validate a config file; print every error with its path
   igate-broker keys generate FILE       write a new RS256 signing JWKS (mode 0600)
+  igate-broker policy explain --province P --at ISO-DATE --account-type citizen|business|organization
+                              --idp vneid|dvcqg [--level N] [--signature] [--otp] [--json]
+  igate-broker policy timeline [--province P] [--at ISO-DATE] [--json]
+      policy commands read --config FILE (or BROKER_CONFIG), or --policy FILE, else config/policy.vn.yaml
 
 Environment: NODE_ENV=production (strict mode), REDIS_URL, LOG_LEVEL, and the \${VAR}s the config uses.
 `;
@@ -32,6 +37,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       out.write(`${file}: valid${env.production ? ' for production' : ' (development rules; set NODE_ENV=production for the strict check)'}\n`);
       return 0;
     }
+    if (command === 'policy' && (rest[0] === 'explain' || rest[0] === 'timeline')) {
+      const run = rest[0] === 'explain' ? policyExplain : policyTimeline;
+      out.write(await run(rest.slice(1), env, Date.now()));
+      return 0;
+    }
     if (command === 'keys' && rest[0] === 'generate' && rest[1]) {
       const [key] = await generateKeysFile(rest[1]);
       out.write(`wrote ${rest[1]} (kid ${key!.kid}); keep it secret and out of version control\n`);
@@ -48,6 +58,10 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     await serve(file, env);
     return -1; // keeps running
   } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`igate-broker: ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof ConfigError) {
       err.write(`${e.message}\n`);
       return 1;

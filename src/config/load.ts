@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type BrokerConfig } from './schema.js';
+import { configSchema, policyFileSchema, type BrokerConfig, type PolicyConfig } from './schema.js';
 
 export interface ConfigIssue {
   path: string;
@@ -51,26 +52,58 @@ export function issuesOf(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
 }
 
-/** Parse YAML text into a validated config, or throw ConfigError listing every problem. */
-export function parseConfig(text: string, file: string, opts: LoadOptions): BrokerConfig {
+function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })));
   }
+  return doc.toJS();
+}
+
+function validate(raw: unknown, file: string, opts: LoadOptions): BrokerConfig {
   const issues: ConfigIssue[] = [];
-  const raw = interpolate(doc.toJS(), opts.vars, [], issues);
-  const parsed = configSchema({ production: opts.production }).safeParse(raw);
+  const interpolated = interpolate(raw, opts.vars, [], issues);
+  const parsed = configSchema({ production: opts.production }).safeParse(interpolated);
   if (!parsed.success) issues.push(...issuesOf(parsed.error));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(file, issues);
   return parsed.data;
 }
 
-export async function loadConfig(file: string, opts: LoadOptions): Promise<BrokerConfig> {
-  let text: string;
+/** Parse YAML text into a validated config (policy inline), or throw ConfigError listing every problem. */
+export function parseConfig(text: string, file: string, opts: LoadOptions): BrokerConfig {
+  return validate(parseYaml(text, file), file, opts);
+}
+
+async function read(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
   }
-  return parseConfig(text, file, opts);
+}
+
+/**
+ * Load and validate a config file. `policyFile: ./policy.vn.yaml` (relative to the config
+ * file) keeps the policy in its own file; it is read here and validated as `policy`.
+ */
+export async function loadConfig(file: string, opts: LoadOptions): Promise<BrokerConfig> {
+  const raw = parseYaml(await read(file), file);
+  if (raw && typeof raw === 'object' && 'policyFile' in raw && typeof raw.policyFile === 'string') {
+    if ('policy' in raw) throw new ConfigError(file, [{ path: 'policyFile', message: 'give either policy or policyFile, not both' }]);
+    const policyPath = resolve(dirname(file), raw.policyFile);
+    (raw as Record<string, unknown>).policyFile = policyPath;
+    (raw as Record<string, unknown>).policy = parseYaml(await read(policyPath), policyPath);
+  }
+  return validate(raw, file, opts);
+}
+
+/** A policy file on its own (`igate-broker policy … --policy FILE`). */
+export async function loadPolicyFile(file: string, opts: LoadOptions): Promise<PolicyConfig> {
+  const raw = parseYaml(await read(file), file);
+  const issues: ConfigIssue[] = [];
+  const interpolated = interpolate(raw, opts.vars, [], issues);
+  const parsed = policyFileSchema(opts).safeParse(interpolated);
+  if (!parsed.success) issues.push(...issuesOf(parsed.error));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(file, issues);
+  return parsed.data;
 }

@@ -180,6 +180,8 @@ export function configSchema(opts: SchemaOptions) {
     upstreams: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), upstreamSchema(opts)),
     clients: z.array(clientSchema(opts)).min(1, 'register at least one portal'),
     policy: policySchema.default({ timezone: 'Asia/Ho_Chi_Minh', noticeDays: 30, provinces: {} }),
+    /** The file the policy was read from (absolute after loading), watched for hot reload. */
+    policyFile: z.string().optional(),
   }).strict().superRefine((cfg, ctx) => {
     if (opts.production && cfg.keys.generateIfMissing) {
       ctx.addIssue({ code: 'custom', path: ['keys', 'generateIfMissing'], message: 'generated keys are refused in production: provide a JWKS file' });
@@ -205,6 +207,14 @@ export function configSchema(opts: SchemaOptions) {
 }
 
 type PolicyConfigInput = z.infer<typeof policySchema>;
+
+/**
+ * A policy file on its own: the policy section, checked against the upstream names it uses
+ * (without a broker config, any vneid/dvcqg-like name is accepted).
+ */
+export function policyFileSchema(_opts: SchemaOptions, upstreams: string[] = ['vneid', 'dvcqg']) {
+  return policySchema.superRefine((policy, ctx) => checkPolicy(policy, new Set(upstreams), ctx));
+}
 
 function checkPolicy(policy: PolicyConfigInput, upstreams: Set<string>, ctx: z.RefinementCtx) {
   const sets: [string[], z.infer<typeof provincePolicySchema>][] = Object.entries(policy.provinces)

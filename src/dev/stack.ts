@@ -31,6 +31,7 @@ try {
     clients: [{ clientId: vn.clientId, clientSecret: vn.clientSecret, redirectUris: [callback('vneid')], postLogoutRedirectUris: [`${cfg.issuer}/upstream/logged-out`], tokenEndpointAuthMethod: vn.tokenEndpointAuthMethod }],
   });
   const broker = await startBroker(cfg, { production: false, redisUrl: env.redisUrl, log });
+  broker.watch(file, { production: false, vars: env.vars });
   const portals = cfg.clients.filter((c) => c.redirectUris.includes('http://localhost:3200/callback'));
   const portal = await startDemoPortal({
     port: 3200, publicUrl: 'http://localhost:3200', brokerIssuer: cfg.issuer,

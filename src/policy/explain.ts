@@ -117,8 +117,8 @@ export function denialMessage(d: DenialInput): { vi: string; en: string } {
         break;
       case 'level_too_low':
         text = l === 'vi'
-          ? `Tài khoản VNeID của bạn đang ở mức độ ${d.level || 1}. ${since}, ${type} cần tài khoản VNeID mức độ ${d.needed} để đăng nhập.`
-          : `Your VNeID account is level ${d.level || 1}. ${since}, ${type} need a level ${d.needed} VNeID account to log in.`;
+          ? `${since}, ${type} cần tài khoản VNeID mức độ ${d.needed} để đăng nhập.`
+          : `${since}, ${type} need a level ${d.needed} VNeID account to log in.`;
         break;
       case 'method_not_allowed':
         text = allowed.length
@@ -126,9 +126,11 @@ export function denialMessage(d: DenialInput): { vi: string; en: string } {
           : (l === 'vi' ? `${since}, ${type} không được đăng nhập vào Cổng này.` : `${since}, ${type} may not log in to this portal.`);
         break;
     }
-    const override = d.reason !== 'account_type_mismatch' && d.phase?.message ? (l === 'vi' ? d.phase.message.vi : d.phase.message.en) : undefined;
+    // A phase's own message replaces the generated rule sentence (its English falls back to the generated one).
+    const override = (d.reason === 'method_not_allowed' || d.reason === 'level_too_low') && d.phase?.message ? (l === 'vi' ? d.phase.message.vi : d.phase.message.en) : undefined;
+    const lead = d.reason === 'level_too_low' ? (l === 'vi' ? `Tài khoản VNeID của bạn đang ở mức độ ${d.level || 1}.` : `Your VNeID account is level ${d.level || 1}.`) : '';
     const help = d.reason === 'method_not_allowed' || d.reason === 'level_too_low' ? howTo(allowed, l) : '';
-    out[l] = [override ?? text, help].filter(Boolean).join(' ');
+    out[l] = [lead, override ?? text, help].filter(Boolean).join(' ');
   }
   return out;
 }
