@@ -3,7 +3,7 @@ import type { RuntimeEnv } from '../config/env.js';
 import { loadConfig, loadPolicyFile } from '../config/load.js';
 import { ACCOUNT_TYPES, type AccountType, type PolicyConfig } from '../config/schema.js';
 import {
-  compilePolicy, evaluateChoice, evaluateIdentity, nextPhase, phaseAt, provincePolicy, ruleLine, startOfLocalDay, vnDate,
+  compilePolicy, evaluateIdentity, nextPhase, phaseAt, provincePolicy, ruleLine, startOfLocalDay, vnDate,
   type Decision, type Method, type Phase, type Policy, type Step,
 } from '../policy/index.js';
 import type { Identity } from '../upstream/identity.js';
@@ -75,10 +75,8 @@ export async function policyExplain(argv: string[], env: RuntimeEnv, now: number
   const instant = parseInstant(str(args, 'at'), policy.timezone, now);
   const satisfied: Step[] = [...(args.has('signature') ? ['signature' as const] : []), ...(args.has('otp') ? ['otp' as const] : [])];
 
-  // Without --level the identity level is unknown: the decision is the chooser's, before the upstream.
-  const decision: Decision = level === undefined
-    ? evaluateChoice(policy, province, { accountType, idp }, instant)
-    : evaluateIdentity(policy, province, { identity: subjectIdentity(accountType, idp, level), satisfied }, instant);
+  // Without --level the identity level is taken as sufficient (a note says so); with it, it is checked.
+  const decision: Decision = evaluateIdentity(policy, province, { identity: subjectIdentity(accountType, idp, level ?? 9), satisfied }, instant);
   const phase = phaseAt(provincePolicy(policy, province), instant);
 
   if (args.has('json')) {
@@ -106,7 +104,7 @@ export async function policyExplain(argv: string[], env: RuntimeEnv, now: number
   const message = decision.outcome === 'deny' ? decision.message : decision.outcome === 'allow' ? decision.wouldDeny?.message : undefined;
   if (message) lines.push(['Page (vi)', message.vi], ['Page (en)', message.en]);
   if (level === undefined && decision.outcome !== 'deny' && decision.method.minLevel) {
-    lines.push(['Note', `the upstream must report identity level ${decision.method.minLevel} or more: add --level to check a given account`]);
+    lines.push(['Note', `level not given, assumed sufficient: the upstream must report identity level ${decision.method.minLevel} or more (add --level to check)`]);
   }
   lines.push(['Policy', `version ${policy.version}`]);
   return `${lines.map(([k, v]) => `${`${k}:`.padEnd(11)} ${v}`).join('\n')}\n`;
@@ -114,7 +112,7 @@ export async function policyExplain(argv: string[], env: RuntimeEnv, now: number
 
 function subjectIdentity(accountType: AccountType, idp: string, level: number): Identity {
   return {
-    idp, kind: idp === 'dvcqg' ? 'dvcqg' : 'vneid', issuer: idp, upstreamSubject: 'explain', accountType, identityLevel: level as 1 | 2,
+    idp, kind: idp === 'dvcqg' ? 'dvcqg' : 'vneid', issuer: idp, upstreamSubject: 'explain', accountType, identityLevel: level as 1 | 2, // 9: any level
     amr: ['pwd'], viaVneid: false, ...(accountType === 'citizen' ? { nationalId: '000000000000' } : { taxCode: '0000000000' }),
   };
 }

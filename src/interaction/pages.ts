@@ -47,6 +47,8 @@ export interface ChooserModel {
   notices: string[];
   /** Which rule is in force since when, in one line. */
   rule: string;
+  /** Ask the upstream for a fresh login (after a refusal: another account may be needed). */
+  fresh?: boolean;
 }
 
 export function renderChooser(m: ChooserModel): string {
@@ -68,6 +70,7 @@ ${options.length === 0 ? html`<p class="hint">${C.none[l]}</p>` : options.map((o
 ${m.rule ? html`<p class="hint">${m.rule}</p>` : ''}
 <form method="post" action="/interaction/${encodeURIComponent(m.uid)}/choose">
 <input type="hidden" name="csrf" value="${m.csrf}">
+${m.fresh ? html`<input type="hidden" name="fresh" value="1">` : ''}
 ${groups}
 </form>`,
   });

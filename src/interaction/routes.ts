@@ -44,7 +44,7 @@ const pendingRecord = z.object({
 });
 
 const uidParam = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
-const chooseBody = z.object({ choice: z.string().regex(/^(citizen|business):[a-z][a-z0-9_-]*$/) });
+const chooseBody = z.object({ fresh: z.literal('1').optional(), choice: z.string().regex(/^(citizen|business):[a-z][a-z0-9_-]*$/) });
 const abortBody = z.object({ csrf: z.string(), code: z.string().optional() });
 
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
@@ -74,8 +74,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return pickLocale(d?.params.ui_locales);
   }
 
-  async function toUpstream(req: FastifyRequest, reply: FastifyReply, d: Details, up: UpstreamClient, accountType: AccountType | undefined, locale: Locale) {
-    const forceLogin = d.prompt.reasons.includes('login_prompt') || d.prompt.reasons.includes('max_age');
+  async function toUpstream(req: FastifyRequest, reply: FastifyReply, d: Details, up: UpstreamClient, accountType: AccountType | undefined, locale: Locale, fresh = false) {
+    const forceLogin = fresh || d.prompt.reasons.includes('login_prompt') || d.prompt.reasons.includes('max_age');
     const url = await startTransaction(store, up, {
       uid: d.uid, accountType, browserId: browser.ensure(req, reply), forceLogin, locale, now: clock.now(),
     });
@@ -91,7 +91,10 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const locale = localeOf(req, d);
     const notices: string[] = [];
     const now = clock.now();
-    const hint = typeof d.params.idp_hint === 'string' ? d.params.idp_hint : undefined;
+    // ?choose=1: the person asked for the chooser ("log in another way"): the hint is not followed
+    // again, and the upstream is asked for a fresh login so that another account can be used.
+    const choose = (req.query as { choose?: unknown }).choose === '1';
+    const hint = typeof d.params.idp_hint === 'string' && !choose ? d.params.idp_hint : undefined;
     if (hint) {
       // idp_hint skips the chooser only for an upstream the policy allows (AT-24).
       const up = upstreams.get(hint);
@@ -108,7 +111,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     log.info({ uid, client: client.clientId, policyVersion: deps.policy().version }, 'chooser shown');
     return reply.type('text/html').send(renderChooser({
       locale, uid, csrf: token, portal: client.name ?? client.clientId, support: cfg.ui.supportContact,
-      options: view.options, notices: [...notices, ...view.notices], rule: view.rule,
+      options: view.options, notices: [...notices, ...view.notices], rule: view.rule, fresh: choose,
     }));
   });
 
@@ -124,7 +127,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     if (!up || evaluateChoice(deps.policy(), client.province, { accountType: group, idp }, clock.now()).outcome !== 'allow') {
       throw new BrokerError('invalid_choice', `choice ${body.data.choice} not offered to ${client.clientId}`);
     }
-    return toUpstream(req, reply, d, up, group, localeOf(req, d));
+    return toUpstream(req, reply, d, up, group, localeOf(req, d), (req.body as { fresh?: unknown }).fresh === '1');
   });
 
   // The upstream returns here. The interaction cookie is path-scoped to /interaction/<uid>,
@@ -209,7 +212,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         locale, requestId: req.id, support: cfg.ui.supportContact,
         code: err.code === 'account_type_mismatch' ? 'account_type_mismatch' : 'policy_denied',
         message: err.decision.message[locale], rule: ruleLine(err.decision.rule, locale), ruleId: err.decision.rule.id,
-        retryHref: `/interaction/${encodeURIComponent(err.uid)}`,
+        retryHref: `/interaction/${encodeURIComponent(err.uid)}?choose=1`,
         abort: browserValue ? { action: `/interaction/${encodeURIComponent(err.uid)}/abort`, csrf: browser.csrfToken(browserValue, err.uid) } : undefined,
       }));
     }

@@ -66,6 +66,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   policy.get('login')!.checks.add(new interactionPolicy.Check(
     'broker_session_not_reusable',
     'the existing session does not satisfy this portal',
+    'login_required',
     async (ctx: KoaContextWithOIDC) => {
       const session = ctx.oidc.session;
       if (!session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;

@@ -1,11 +1,14 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
 import { configSchema, type BrokerConfig } from '../../src/config/schema.js';
+import type { Clock } from '../../src/ops/clock.js';
 import { startSimulator, type Simulator } from '../../src/dev/simulator.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { startBroker, type RunningBroker } from '../../src/server.js';
@@ -33,10 +36,18 @@ export interface Stack {
   rawLogs: string[];
   /** Back-channel logout requests the portals received: path (client id) and logout_token. */
   backchannel: { clientId: string; logoutToken: string }[];
+  configFile?: string | undefined;
+  policyFile?: string | undefined;
   close(): Promise<void>;
 }
 
 export interface StackOptions {
+  /** The policy section (default: everything allowed). */
+  policy?: Record<string, unknown>;
+  /** The broker's clock: policy decisions are taken at this instant. */
+  clock?: Clock;
+  /** Write the config and policy to files and reload on change (hot reload tests). */
+  files?: boolean;
   /** Shallow overrides of the parsed config (after the defaults below). */
   tweak?: (raw: Record<string, unknown>) => void;
   redis?: TestRedis;
@@ -68,14 +79,27 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
     },
     // Everything allowed: the policy engine has its own tests (policy-*.test.ts) that tweak this.
-    policy: { default: { phases: [{ from: '2020-01-01', citizen: ['vneid', 'dvcqg'], business: ['vneid', 'dvcqg'] }] } },
+    policy: opts.policy ?? { default: { phases: [{ from: '2020-01-01', citizen: ['vneid', 'dvcqg'], business: ['vneid', 'dvcqg'] }] } },
     clients: Object.values(PORTALS).map((p) => ({
       clientId: p.clientId, clientSecret: p.clientSecret, province: p.province, name: `Cổng dịch vụ công ${p.province}`,
       redirectUris: [p.redirectUri], postLogoutRedirectUris: [p.postLogout], backchannelLogoutUri: `${backchannel.url}/${p.clientId}`,
     })),
   };
   opts.tweak?.(raw);
-  const cfg = configSchema({ production: false }).parse(raw);
+  let cfg: BrokerConfig;
+  let configFile: string | undefined;
+  let policyFile: string | undefined;
+  if (opts.files) {
+    // JSON is YAML: the config file refers to the policy file, as an operator's would.
+    configFile = join(dir, 'broker.yaml');
+    policyFile = join(dir, 'policy.yaml');
+    const { policy, ...rest } = raw;
+    writeFileSync(policyFile, stringify(policy));
+    writeFileSync(configFile, stringify({ ...rest, policyFile: './policy.yaml' }));
+    cfg = await loadConfig(configFile, { production: false, vars: {} });
+  } else {
+    cfg = configSchema({ production: false }).parse(raw);
+  }
   const logs: Record<string, unknown>[] = [];
   const rawLogs: string[] = [];
   const sink = new Writable({
@@ -88,9 +112,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
   });
   const log = createLogger({ level: 'debug', destination: sink });
-  const broker = await startBroker(cfg, { production: false, log });
+  const broker = await startBroker(cfg, { production: false, log, ...(opts.clock ? { clock: opts.clock } : {}) });
+  if (configFile) broker.watch(configFile, { production: false, vars: {} }, 50);
   return {
-    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs, backchannel: backchannel.received,
+    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs, backchannel: backchannel.received, configFile, policyFile,
     async close() {
       await broker.close();
       await Promise.all([dvcqg.close(), vneid.close(), backchannel.close()]);
