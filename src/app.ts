@@ -18,6 +18,7 @@ import { LoginRecords } from './provider/accounts.js';
 import { createProvider } from './provider/index.js';
 import type { SigningKey } from './provider/keys.js';
 import { UpstreamLogout } from './provider/logout.js';
+import { createStepUp, type SmsSender, type StepUp } from './stepup/index.js';
 import type { Store } from './store/store.js';
 import { Upstreams } from './upstream/index.js';
 
@@ -28,6 +29,8 @@ export interface BrokerDeps {
   keys: SigningKey[];
   log: Logger;
   clock?: Clock;
+  /** Replaces the configured SMS sender (tests, the dev stack's shared outbox). */
+  smsSender?: SmsSender | undefined;
 }
 
 export interface Broker {
@@ -38,6 +41,8 @@ export interface Broker {
   setPolicy(policy: PolicyConfig): Policy;
   /** The policy in force. */
   policy(): Policy;
+  /** OTP step-up, when configured. */
+  stepup: StepUp | undefined;
 }
 
 // Paths served by the broker's own routes; everything else is the OpenID provider.
@@ -60,6 +65,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const upstreams = new Upstreams(cfg, { allowHttp: !deps.production });
   const pages = { support: cfg.ui.supportContact, log };
   const logout = new UpstreamLogout({ store, upstreams, logins, issuer: cfg.issuer, log });
+  const stepup = cfg.stepup ? createStepUp(cfg.stepup, { store, clock, log, sender: deps.smsSender }) : undefined;
   const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages, logout });
   // oidc-provider validates static clients lazily; a bad registration must stop the boot instead.
   for (const c of cfg.clients) {
@@ -109,7 +115,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   const browser = new BrowserBinding(cfg.issuer, cfg.keys.cookieKeys[0]!);
   await app.register(async (scope) => {
-    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout });
+    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout, stepup });
   });
 
   app.setNotFoundHandler(async (req, reply) => {
@@ -128,5 +134,6 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       return policy;
     },
     policy: getPolicy,
+    stepup,
   };
 }

@@ -4,6 +4,7 @@ import { loadConfig, type LoadOptions } from './config/load.js';
 import { PolicyReloader } from './config/reload.js';
 import type { BrokerConfig, PolicyConfig } from './config/schema.js';
 import type { Clock } from './ops/clock.js';
+import type { SmsSender } from './stepup/index.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { loadSigningKeys } from './provider/keys.js';
 import { openStore, type Store } from './store/index.js';
@@ -18,10 +19,10 @@ export interface RunningBroker {
 }
 
 /** Start a broker from an already parsed config (used by the CLI, `npm start` and the tests). */
-export async function startBroker(cfg: BrokerConfig, opts: { production: boolean; redisUrl?: string | undefined; log: Logger; port?: number; clock?: Clock }): Promise<RunningBroker> {
+export async function startBroker(cfg: BrokerConfig, opts: { production: boolean; redisUrl?: string | undefined; log: Logger; port?: number; clock?: Clock; smsSender?: SmsSender }): Promise<RunningBroker> {
   const keys = await loadSigningKeys(cfg.keys.signingJwks, { production: opts.production, generateIfMissing: cfg.keys.generateIfMissing });
   const store = await openStore(cfg, { production: opts.production, redisUrl: opts.redisUrl, log: opts.log });
-  const broker = await createBroker({ cfg, production: opts.production, store, keys, log: opts.log, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const broker = await createBroker({ cfg, production: opts.production, store, keys, log: opts.log, smsSender: opts.smsSender, ...(opts.clock ? { clock: opts.clock } : {}) });
   const url = await broker.app.listen({ host: cfg.listen.host, port: opts.port ?? cfg.listen.port });
   opts.log.info({ url, issuer: cfg.issuer, store: store.kind }, 'broker listening');
   let reloader: PolicyReloader | undefined;

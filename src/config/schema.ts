@@ -137,6 +137,45 @@ function clientSchema(opts: SchemaOptions) {
   }).strict();
 }
 
+function stepupSchema(opts: SchemaOptions) {
+  const base64Key = z.string().refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 random bytes, base64 (openssl rand -base64 32)');
+  return z.object({
+    /** AES-256-GCM keys for TOTP secrets at rest; the first encrypts, all decrypt (rotation). */
+    encryptionKeys: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), key: base64Key }).strict()).min(1),
+    maxFailures: z.number().int().min(1).max(20).default(5),
+    lockoutSeconds: z.number().int().min(60).max(86_400).default(900),
+    totp: z.object({
+      enabled: z.boolean().default(true),
+      issuer: z.string().default('igate-sso-broker'),
+    }).strict().default({ enabled: true, issuer: 'igate-sso-broker' }),
+    sms: z.object({
+      enabled: z.boolean().default(true),
+      sender: z.enum(['dev', 'http']).default('dev'),
+      http: z.object({
+        url: url(opts, 'endpoint'),
+        headers: z.record(z.string(), z.string()).default({}),
+        /** Message text; {code} and {minutes} are replaced. ASCII keeps it one SMS part. */
+        template: z.string().default('Ma xac thuc dang nhap dich vu cong: {code}. Hieu luc {minutes} phut. Khong chia se ma nay.'),
+        timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+        retries: z.number().int().min(0).max(5).default(2),
+      }).strict().optional(),
+      ttlSeconds: z.number().int().min(60).max(600).default(300),
+      resendCooldownSeconds: z.number().int().min(0).max(600).default(60),
+      maxPerPerson: z.number().int().min(1).max(50).default(3),
+      maxPerIp: z.number().int().min(1).max(10_000).default(30),
+      windowSeconds: z.number().int().min(60).max(86_400).default(900),
+    }).strict().default({ enabled: true, sender: 'dev', ttlSeconds: 300, resendCooldownSeconds: 60, maxPerPerson: 3, maxPerIp: 30, windowSeconds: 900 }),
+  }).strict().superRefine((s, ctx) => {
+    if (s.sms.enabled && s.sms.sender === 'http' && !s.sms.http) ctx.addIssue({ code: 'custom', path: ['sms', 'http'], message: 'sender http needs sms.http (url, headers, template)' });
+    s.encryptionKeys.forEach((k, i) => {
+      if (opts.production && PLACEHOLDER.test(Buffer.from(k.key, 'base64').toString('latin1'))) {
+        ctx.addIssue({ code: 'custom', path: ['encryptionKeys', i, 'key'], message: 'is a development/default value, refused in production' });
+      }
+    });
+    if (opts.production && s.sms.enabled && s.sms.sender === 'dev') ctx.addIssue({ code: 'custom', path: ['sms', 'sender'], message: 'the dev outbox sends no SMS: refused in production (use http)' });
+  });
+}
+
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
 
 const redisSchema = z.object({
@@ -177,6 +216,7 @@ export function configSchema(opts: SchemaOptions) {
     ui: z.object({
       supportContact: z.string().default('1900 1096'),
     }).strict().default({ supportContact: '1900 1096' }),
+    stepup: stepupSchema(opts).optional(),
     upstreams: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), upstreamSchema(opts)),
     clients: z.array(clientSchema(opts)).min(1, 'register at least one portal'),
     policy: policySchema.default({ timezone: 'Asia/Ho_Chi_Minh', noticeDays: 30, provinces: {} }),
@@ -253,3 +293,4 @@ export type UpstreamConfig = BrokerConfig['upstreams'][string];
 export type ClientConfig = BrokerConfig['clients'][number];
 export type RedisConfig = NonNullable<BrokerConfig['redis']>;
 export type PolicyConfig = BrokerConfig['policy'];
+export type StepupConfig = NonNullable<BrokerConfig['stepup']>;

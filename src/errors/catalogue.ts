@@ -168,6 +168,16 @@ export const ERRORS = {
     },
     operator: 'The policy method requires a step (signature, otp) that this broker build does not provide; the login fails closed.',
   },
+  otp_locked: {
+    status: 429,
+    oauth: 'access_denied',
+    title: { vi: 'Tạm khoá xác thực OTP', en: 'One-time codes temporarily locked' },
+    message: {
+      vi: 'Bạn đã nhập sai mã OTP quá số lần cho phép nên việc xác thực bằng mã OTP tạm thời bị khoá. Vui lòng thử lại sau khi hết thời gian khoá.',
+      en: 'Too many wrong one-time codes: one-time codes are temporarily locked for your account. Please try again when the lock ends.',
+    },
+    operator: 'stepup.maxFailures wrong codes within the window: the person is locked out of OTP for stepup.lockoutSeconds (all instances).',
+  },
   store_unavailable: {
     status: 503,
     oauth: 'temporarily_unavailable',

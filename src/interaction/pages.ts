@@ -85,6 +85,8 @@ export interface ErrorPageModel {
   retryHref?: string | undefined;
   /** Offer "back to the portal": ends the login with the OAuth error of the entry. */
   abort?: { action: string; csrf: string } | undefined;
+  /** One more line specific to this occurrence (e.g. when a lock ends). */
+  note?: string | undefined;
   /** Shown for refused portal requests, so the portal's developers see what was wrong. */
   oauth?: { error: string; description?: string | undefined } | undefined;
 }
@@ -96,7 +98,7 @@ export function renderErrorPage(m: ErrorPageModel): string {
     locale: l,
     title: e.title[l],
     support: m.support,
-    body: html`<div class="card error" role="alert"><p>${e.message[l]}</p>
+    body: html`<div class="card error" role="alert"><p>${e.message[l]}</p>${m.note ? html`<p><strong>${m.note}</strong></p>` : ''}
 ${m.retryHref ? html`<a class="button" href="${m.retryHref}">${C.retry[l]}</a>` : ''}
 ${m.abort && e.oauth ? html`<form method="post" action="${m.abort.action}"><input type="hidden" name="csrf" value="${m.abort.csrf}"><input type="hidden" name="code" value="${m.code}"><button type="submit" class="secondary">${C.back[l]}</button></form>` : ''}
 </div>

@@ -1,78 +1,33 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, type default as Provider, type InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
-import type { AccountType, BrokerConfig, ClientConfig } from '../config/schema.js';
+import type { AccountType, ClientConfig } from '../config/schema.js';
 import { BrokerError, ERRORS } from '../errors/catalogue.js';
-import type { Clock } from '../ops/clock.js';
 import type { Logger } from '../ops/logger.js';
 import { maskId } from '../ops/mask.js';
-import { evaluateChoice, evaluateIdentity, ruleLine, type Decision, type Policy } from '../policy/index.js';
-import { ACR, subjectFor, type LoginRecords } from '../provider/accounts.js';
-import type { UpstreamLogout } from '../provider/logout.js';
-import type { Store } from '../store/store.js';
-import type { Identity } from '../upstream/identity.js';
-import { completeTransaction, startTransaction, TransactionError, type Upstreams } from '../upstream/index.js';
+import { evaluateChoice, evaluateIdentity, ruleLine, type Decision } from '../policy/index.js';
+import { ACR, requestedAcrLevel } from '../provider/accounts.js';
+import { completeTransaction, startTransaction, TransactionError } from '../upstream/index.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import type { BrowserBinding } from './browser.js';
 import { chooserView } from './chooser.js';
+import {
+  denialKey, IN_PROGRESS_TTL, LoginContext, loginInProgress, pendingKey, PolicyDenied, uidParam,
+  type Details, type InteractionDeps, type LoginInProgress,
+} from './context.js';
+import { OtpLocked, otpRoutes, startSessionStepUp } from './otp-routes.js';
 import { renderChooser, renderErrorPage, renderLoggedOut, renderRefusal, type ChoiceGroup } from './pages.js';
 import { pickLocale, type Locale } from './view.js';
 
-export interface InteractionDeps {
-  cfg: BrokerConfig;
-  provider: Provider;
-  store: Store;
-  upstreams: Upstreams;
-  logins: LoginRecords;
-  browser: BrowserBinding;
-  clock: Clock;
-  policy: () => Policy;
-  log: Logger;
-  logout: UpstreamLogout;
-}
+export type { InteractionDeps } from './context.js';
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-// What the upstream callback hands to the finish step, under the interaction's hash tag.
-const PENDING_TTL_SECONDS = 300;
-const pendingKey = (uid: string) => `pending:{${uid}}`;
-const denialKey = (uid: string) => `denial:{${uid}}`;
-const pendingRecord = z.object({
-  identity: z.custom<Identity>((v) => typeof v === 'object' && v !== null),
-  accountType: z.enum(['citizen', 'business', 'organization']).optional(),
-  idToken: z.string().optional(),
-});
-
-const uidParam = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
 const chooseBody = z.object({ fresh: z.literal('1').optional(), choice: z.string().regex(/^(citizen|business):[a-z][a-z0-9_-]*$/) });
 const abortBody = z.object({ csrf: z.string(), code: z.string().optional() });
 
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
   const { cfg, provider, store, upstreams, browser, clock, log } = deps;
-  const clients = new Map(cfg.clients.map((c) => [c.clientId, c]));
-
-  async function details(req: FastifyRequest, reply: FastifyReply, uid: string): Promise<Details> {
-    try {
-      const d = await provider.interactionDetails(req.raw, reply.raw);
-      if (d.uid !== uid) throw new BrokerError('interaction_expired', 'interaction cookie belongs to another interaction');
-      return d;
-    } catch (err) {
-      if (err instanceof errors.SessionNotFound) throw new BrokerError('interaction_expired', err.error_description ?? err.message);
-      throw err;
-    }
-  }
-
-  function clientOf(d: Details): ClientConfig {
-    const c = clients.get(String(d.params.client_id));
-    if (!c) throw new BrokerError('interaction_expired', `client ${String(d.params.client_id)} no longer configured`);
-    return c;
-  }
-
-  function localeOf(req: FastifyRequest, d?: Details): Locale {
-    const lang = (req.query as { lang?: unknown } | undefined)?.lang;
-    if (lang === 'en' || lang === 'vi') return lang;
-    return pickLocale(d?.params.ui_locales);
-  }
+  const login = new LoginContext(deps);
+  const details = (req: FastifyRequest, reply: FastifyReply, uid: string) => login.details(req, reply, uid);
+  const clientOf = (d: Details) => login.clientOf(d);
+  const localeOf = (req: FastifyRequest, d?: Details) => login.localeOf(req, d);
 
   async function toUpstream(req: FastifyRequest, reply: FastifyReply, d: Details, up: UpstreamClient, accountType: AccountType | undefined, locale: Locale, fresh = false) {
     const forceLogin = fresh || d.prompt.reasons.includes('login_prompt') || d.prompt.reasons.includes('max_age');
@@ -89,6 +44,11 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const d = await details(req, reply, uid);
     const client = clientOf(d);
     const locale = localeOf(req, d);
+    // An SSO session that only lacks a step-up (acr asked by the portal): OTP, not the upstream again.
+    if (deps.stepup && onlyStepUpMissing(d)) {
+      const started = await startSessionStepUp(login, d);
+      if (started) return reply.redirect(`/interaction/${encodeURIComponent(uid)}/otp`, 303);
+    }
     const notices: string[] = [];
     const now = clock.now();
     // ?choose=1: the person asked for the chooser ("log in another way"): the hint is not followed
@@ -138,7 +98,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const search = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     const result = await completeTransaction(store, up, new URL(up.redirectUri + search), browser.read(req));
     const { tx, identity, idToken } = result;
-    await store.set(pendingKey(tx.uid), JSON.stringify({ identity, accountType: tx.accountType, idToken }), PENDING_TTL_SECONDS);
+    const pending: LoginInProgress = { identity, accountType: tx.accountType, idToken, steps: [], done: [] };
+    await store.set(pendingKey(tx.uid), JSON.stringify(pending), IN_PROGRESS_TTL);
     log.info({ uid: tx.uid, idp: up.name, accountType: identity.accountType, nationalId: maskId(identity.nationalId), taxCode: maskId(identity.taxCode) }, 'upstream callback ok');
     return reply.redirect(`/interaction/${encodeURIComponent(tx.uid)}/finish`, 303);
   });
@@ -149,35 +110,30 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const client = clientOf(d);
     const raw = await store.take(pendingKey(uid));
     if (!raw) throw new BrokerError('interaction_expired', 'no upstream result for this interaction (replayed or expired finish)');
-    const pending = pendingRecord.parse(JSON.parse(raw));
+    const pending = loginInProgress.parse(JSON.parse(raw));
     const { identity } = pending;
-    const now = clock.now();
-    const decision = evaluateIdentity(deps.policy(), client.province, { identity, chosen: pending.accountType }, now);
+    const decision = evaluateIdentity(deps.policy(), client.province, { identity, chosen: pending.accountType }, clock.now());
     logDecision(log, uid, client, identity.idp, identity.accountType, decision);
     if (decision.outcome === 'deny') {
-      await store.set(denialKey(uid), toAscii(`${decision.message.en} (rule ${decision.rule.id})`), PENDING_TTL_SECONDS);
+      await store.set(denialKey(uid), toAscii(`${decision.message.en} (rule ${decision.rule.id})`), IN_PROGRESS_TTL);
       throw new PolicyDenied(decision, uid, localeOf(req, d));
     }
-    if (decision.outcome === 'require') throw new BrokerError('step_unavailable', `rule ${decision.rule.id} requires ${decision.steps.join('+')}`);
-    const record = await deps.logins.save({
-      sub: subjectFor(identity, cfg.keys.subjectKey),
-      identity,
-      chosenAccountType: pending.accountType,
-      acr: ACR.upstream,
-      amr: identity.amr,
-      authTime: Math.floor(now / 1000),
-      province: client.province,
-      clientId: client.clientId,
-      policyRule: decision.rule.id,
-      upstreamIdToken: pending.idToken,
-    });
-    const result: InteractionResults = {
-      login: { accountId: record.sub, ts: record.authTime, acr: record.acr, amr: record.amr, remember: true },
-    };
-    const to = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
-    log.info({ uid, client: client.clientId, idp: identity.idp, accountType: identity.accountType, acr: record.acr }, 'login finished');
-    return reply.redirect(to, 303);
+    // Steps before the finish: what the rule's method needs, and what the portal's acr asks for.
+    const wanted = requestedAcrLevel(d.params);
+    const steps = new Set(decision.outcome === 'require' ? decision.steps : []);
+    if (wanted >= 2) steps.add('otp');
+    if (wanted >= 3) steps.add('signature');
+    const login_: LoginInProgress = { ...pending, ruleId: decision.rule.id, steps: [...steps], done: identity.amr };
+    if (steps.has('signature')) throw new BrokerError('step_unavailable', `rule ${decision.rule.id} / acr ${wanted} requires a digital signature`);
+    if (steps.has('otp')) {
+      if (!deps.stepup) throw new BrokerError('step_unavailable', 'OTP step-up is not configured (stepup section)');
+      await login.saveStep(uid, login_);
+      return reply.redirect(`/interaction/${encodeURIComponent(uid)}/otp`, 303);
+    }
+    return login.finish(req, reply, d, login_, ACR.upstream, identity.amr);
   });
+
+  if (deps.stepup) await otpRoutes(app, login, deps.stepup);
 
   // The upstream's logout sends the browser back here; the logout ends where it was going.
   app.get(deps.logout.returnPath, async (req, reply) => {
@@ -218,6 +174,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     }
     const broker = toBrokerError(err);
     const uid = err instanceof TransactionError ? err.tx.uid : (req.params as { uid?: string } | undefined)?.uid;
+    const note = err instanceof OtpLocked ? lockNote(err.until, cfg.policy.timezone, pickLocale((req.query as { lang?: unknown } | undefined)?.lang)) : undefined;
     const requestId = req.id;
     const entry = broker.entry;
     const logLine = { requestId, code: broker.code, detail: broker.detail, uid, err: broker.code === 'internal' ? err : undefined };
@@ -230,10 +187,25 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       locale: pickLocale((req.query as { lang?: unknown } | undefined)?.lang),
       requestId,
       support: cfg.ui.supportContact,
+      note,
       retryHref: liveUid && retryable(broker.code) ? `/interaction/${encodeURIComponent(liveUid)}` : undefined,
       abort: liveUid && browserValue ? { action: `/interaction/${encodeURIComponent(liveUid)}/abort`, csrf: browser.csrfToken(browserValue, liveUid) } : undefined,
     }));
   });
+}
+
+function lockNote(until: number, timeZone: string, l: Locale): string {
+  const at = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit', year: 'numeric', hourCycle: 'h23' }).formatToParts(new Date(until));
+  const p = (t: string) => at.find((x) => x.type === t)?.value ?? '';
+  const when = `${p('hour')}:${p('minute')} ${l === 'vi' ? 'ngày' : 'on'} ${p('day')}/${p('month')}/${p('year')}`;
+  return l === 'vi' ? `Bạn có thể thử lại sau ${when}.` : `You can try again after ${when}.`;
+}
+
+/** The login prompt's only reasons are ours for a missing step-up (and the provider's acr checks). */
+function onlyStepUpMissing(d: Details): boolean {
+  const reasons = d.prompt.reasons;
+  return d.session?.accountId !== undefined && reasons.includes('broker_stepup_required')
+    && reasons.every((r) => ['broker_stepup_required', 'essential_acr', 'essential_acrs'].includes(r));
 }
 
 function retryable(code: string): boolean {
@@ -248,13 +220,6 @@ export function toBrokerError(err: unknown): BrokerError {
   if (err instanceof z.ZodError) return new BrokerError('not_found', 'malformed path parameter');
   if (err && typeof err === 'object' && 'statusCode' in err && (err as { statusCode: number }).statusCode === 404) return new BrokerError('not_found');
   return new BrokerError('internal', err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-/** A policy refusal: rendered with the rule's own explanation, not a catalogue message. */
-class PolicyDenied extends BrokerError {
-  constructor(readonly decision: Extract<Decision, { outcome: 'deny' }>, readonly uid: string, readonly locale?: string) {
-    super(decision.reason === 'account_type_mismatch' ? 'account_type_mismatch' : 'policy_denied', `${decision.reason} under ${decision.rule.id} (policy ${decision.rule.version})`);
-  }
 }
 
 function logDecision(log: Logger, uid: string, client: ClientConfig, idp: string, accountType: AccountType, d: Decision) {

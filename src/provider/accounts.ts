@@ -113,3 +113,26 @@ export function findAccountFn(records: LoginRecords) {
     return { accountId: sub, claims: () => claimsOf(record) };
   };
 }
+
+/**
+ * The lowest acr a portal asks for: with acr_values (it accepts any of those listed) or with the
+ * claims parameter (`"acr": { "essential": true, "values": [...] }`). 0 when it asks for none.
+ */
+export function requestedAcrLevel(params: { acr_values?: unknown; claims?: unknown }): number {
+  const wanted: number[] = [];
+  if (typeof params.acr_values === 'string' && params.acr_values.trim()) {
+    const levels = params.acr_values.split(' ').map(acrLevel).filter((l) => l > 0);
+    if (levels.length) wanted.push(Math.min(...levels));
+  }
+  if (typeof params.claims === 'string') {
+    try {
+      const acr = (JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } }).id_token?.acr;
+      const values = acr?.essential ? (acr.values ?? (acr.value ? [acr.value] : [])) : [];
+      const levels = values.map(acrLevel).filter((l) => l > 0);
+      if (levels.length) wanted.push(Math.min(...levels));
+    } catch {
+      // a malformed claims parameter is refused by the provider itself
+    }
+  }
+  return wanted.length ? Math.max(...wanted) : 0;
+}

@@ -3,7 +3,7 @@ import type { BrokerConfig, ClientConfig } from '../config/schema.js';
 import type { Clock } from '../ops/clock.js';
 import { evaluateIdentity, type Policy, type Step } from '../policy/index.js';
 import type { Store } from '../store/store.js';
-import { ACR_VALUES, acrLevel, findAccountFn, pairwiseSubject, type LoginRecords } from './accounts.js';
+import { ACR_VALUES, acrLevel, findAccountFn, pairwiseSubject, requestedAcrLevel, type LoginRecords } from './accounts.js';
 import { storeAdapter } from './adapter.js';
 import type { SigningKey } from './keys.js';
 import type { UpstreamLogout } from './logout.js';
@@ -43,13 +43,6 @@ function clientMetadata(c: ClientConfig): ClientMetadata {
   };
 }
 
-/** The lowest acr a portal asks for with acr_values (it accepts any of them). */
-export function requestedAcrLevel(acrValues: unknown): number {
-  if (typeof acrValues !== 'string' || !acrValues.trim()) return 0;
-  const levels = acrValues.split(' ').map(acrLevel).filter((l) => l > 0);
-  return levels.length ? Math.min(...levels) : 0;
-}
-
 export function createProvider(deps: ProviderDeps): Provider {
   const { cfg, logins, clock } = deps;
   const provinceOf = new Map(cfg.clients.map((c) => [c.clientId, c.province]));
@@ -63,23 +56,35 @@ export function createProvider(deps: ProviderDeps): Provider {
   // reused for this portal: its province's rules must allow the way that session logged in,
   // and the acr asked for must not exceed what that login proved. max_age is checked by the
   // provider's own max_age check.
-  policy.get('login')!.checks.add(new interactionPolicy.Check(
-    'broker_session_not_reusable',
-    'the existing session does not satisfy this portal',
-    'login_required',
-    async (ctx: KoaContextWithOIDC) => {
-      const session = ctx.oidc.session;
-      if (!session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const record = await logins.find(session.accountId, session.authTime());
-      if (!record) return interactionPolicy.Check.REQUEST_PROMPT;
-      const province = provinceOf.get(ctx.oidc.client!.clientId) ?? '';
-      const satisfied: Step[] = [...(acrLevel(record.acr) >= 3 ? ['signature' as const] : []), ...(acrLevel(record.acr) >= 2 ? ['otp' as const] : [])];
-      const decision = evaluateIdentity(deps.policy(), province, { identity: record.identity, satisfied }, clock.now());
-      if (decision.outcome !== 'allow') return interactionPolicy.Check.REQUEST_PROMPT;
-      if (requestedAcrLevel(ctx.oidc.params?.acr_values) > acrLevel(record.acr)) return interactionPolicy.Check.REQUEST_PROMPT;
-      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    },
-  ));
+  // The broker, not the session cookie alone, decides whether an existing SSO session may be
+  // reused for this portal: its province's rules must accept the way that session logged in
+  // (otherwise: a new login), and the acr asked for must not exceed what that login proved
+  // (otherwise: step-up). max_age is checked by the provider's own max_age check.
+  // Both checks below read the same answer: computed once per request.
+  const reuseOnce = new WeakMap<KoaContextWithOIDC, ReturnType<typeof reuseDecision>>();
+  const reuse = (ctx: KoaContextWithOIDC) => {
+    let r = reuseOnce.get(ctx);
+    if (!r) reuseOnce.set(ctx, (r = reuseDecision(ctx)));
+    return r;
+  };
+  const reuseDecision = async (ctx: KoaContextWithOIDC) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId) return undefined;
+    const record = await logins.find(session.accountId, session.authTime());
+    if (!record) return { reusable: false, stepUp: false };
+    const level = acrLevel(record.acr);
+    const satisfied: Step[] = [...(level >= 3 ? ['signature' as const] : []), ...(level >= 2 ? ['otp' as const] : [])];
+    const province = provinceOf.get(ctx.oidc.client!.clientId) ?? '';
+    const decision = evaluateIdentity(deps.policy(), province, { identity: record.identity, satisfied }, clock.now());
+    if (decision.outcome === 'deny') return { reusable: false, stepUp: false };
+    const wanted = Math.max(requestedAcrLevel(ctx.oidc.params ?? {}), decision.outcome === 'require' ? (decision.steps.includes('signature') ? 3 : 2) : 0);
+    return { reusable: true, stepUp: wanted > level };
+  };
+  const login = policy.get('login')!;
+  login.checks.add(new interactionPolicy.Check('broker_session_not_reusable', 'the existing session does not satisfy this portal', 'login_required',
+    async (ctx: KoaContextWithOIDC) => ((await reuse(ctx))?.reusable === false ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT)));
+  login.checks.add(new interactionPolicy.Check('broker_stepup_required', 'the portal asks for more assurance than the session has', 'interaction_required',
+    async (ctx: KoaContextWithOIDC) => ((await reuse(ctx))?.stepUp ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT)));
 
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, () => clock.now()),

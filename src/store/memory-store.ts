@@ -90,6 +90,13 @@ export class MemoryStore implements Store {
     return e && e.value instanceof Set ? [...e.value] : [];
   }
 
+  async setIfGreater(key: string, value: number, ttlSeconds: number) {
+    const current = this.string(key);
+    if (current !== null && Number(current) >= value) return false;
+    this.data.set(key, { value: String(value), expiresAt: this.expiry(ttlSeconds) });
+    return true;
+  }
+
   async ttl(key: string) {
     const e = this.live(key);
     return e ? Math.ceil((e.expiresAt - this.clock.now()) / 1000) : -2;

@@ -3,6 +3,16 @@ import type { RedisConfig } from '../config/schema.js';
 import { StoreUnavailableError, type Store, type StoreHealth } from './store.js';
 
 type Client = Redis | Cluster;
+type ScriptClient = { igateSetIfGreater(key: string, value: string, ttl: string): Promise<number> };
+
+// Compare-and-set on a number: one atomic step, whatever instance asks.
+const SET_IF_GREATER = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+return 0`;
 
 /**
  * Redis behind the Store interface. Fail closed and fast (DESIGN.md): no offline queue,
@@ -42,6 +52,7 @@ export class RedisStore implements Store {
     }
     // Without a listener ioredis prints "Unhandled error event" for every failed reconnect.
     client.on('error', onError);
+    client.defineCommand('igateSetIfGreater', { numberOfKeys: 1, lua: SET_IF_GREATER });
     try {
       await client.connect();
     } catch (err) {
@@ -98,6 +109,11 @@ export class RedisStore implements Store {
 
   members(key: string) {
     return this.run(() => this.client.smembers(key));
+  }
+
+  async setIfGreater(key: string, value: number, ttlSeconds: number) {
+    const reply = await this.run(() => (this.client as unknown as ScriptClient).igateSetIfGreater(key, String(value), String(ttl(ttlSeconds))));
+    return reply === 1;
   }
 
   ttl(key: string) {

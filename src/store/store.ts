@@ -22,6 +22,11 @@ export interface Store {
   /** SADD, extending the set's TTL to at least ttlSeconds. */
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   members(key: string): Promise<string[]>;
+  /**
+   * Store `value` only if it is greater than the number stored (atomic, Lua in Redis): true when
+   * stored. Records the last accepted TOTP time step so that a code works once across instances.
+   */
+  setIfGreater(key: string, value: number, ttlSeconds: number): Promise<boolean>;
   /** Remaining TTL in seconds, -2 when the key does not exist. */
   ttl(key: string): Promise<number>;
   /** Readiness: reachable, and what it reports of itself. */

@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { configSchema, type BrokerConfig } from '../../src/config/schema.js';
 import type { Clock } from '../../src/ops/clock.js';
+import { DevOutbox } from '../../src/stepup/index.js';
 import { startSimulator, type Simulator } from '../../src/dev/simulator.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { startBroker, type RunningBroker } from '../../src/server.js';
@@ -38,6 +39,8 @@ export interface Stack {
   backchannel: { clientId: string; logoutToken: string }[];
   configFile?: string | undefined;
   policyFile?: string | undefined;
+  /** SMS the broker sent (the dev outbox): tests read codes as a person reads their phone. */
+  outbox: DevOutbox;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         tokenEndpointAuthMethod: 'client_secret_post', authorizationParams: { acr_values: 'LoA1' }, claimsFrom: 'userinfo', timeoutMs: 2000,
       },
     },
+    stepup: {
+      encryptionKeys: [{ id: 'k1', key: Buffer.from('test-otp-encryption-key-32-bytes').toString('base64') }],
+      sms: { sender: 'dev' },
+    },
     // Everything allowed: the policy engine has its own tests (policy-*.test.ts) that tweak this.
     policy: opts.policy ?? { default: { phases: [{ from: '2020-01-01', citizen: ['vneid', 'dvcqg'], business: ['vneid', 'dvcqg'] }] } },
     clients: Object.values(PORTALS).map((p) => ({
@@ -112,10 +119,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
   });
   const log = createLogger({ level: 'debug', destination: sink });
-  const broker = await startBroker(cfg, { production: false, log, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const outbox = new DevOutbox();
+  const broker = await startBroker(cfg, { production: false, log, smsSender: outbox, ...(opts.clock ? { clock: opts.clock } : {}) });
   if (configFile) broker.watch(configFile, { production: false, vars: {} }, 50);
   return {
-    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs, backchannel: backchannel.received, configFile, policyFile,
+    redis, dvcqg, vneid, broker, cfg, issuer, logs, rawLogs, backchannel: backchannel.received, configFile, policyFile, outbox,
     async close() {
       await broker.close();
       await Promise.all([dvcqg.close(), vneid.close(), backchannel.close()]);
