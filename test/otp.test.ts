@@ -15,7 +15,7 @@ const portal = new TestPortal(stack);
 const jwks = jose.createRemoteJWKSet(new URL(`${stack.issuer}/jwks`));
 const ACR2 = { acr_values: 'urn:igate:acr:2' };
 const AN = '079088001234';
-const anSub = subjectFor({ accountType: 'citizen', nationalId: AN } as never, stack.cfg.keys.subjectKey);
+const anSub = subjectFor({ accountType: 'citizen', nationalId: AN }, stack.cfg.keys.subjectKey);
 const epoch = () => Math.floor(clock.instant / 1000);
 const totpAt = (secret: string, offsetSteps = 0) => generate({ secret, epoch: epoch() + offsetSteps * 30 });
 

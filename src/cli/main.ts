@@ -2,6 +2,7 @@ import { readEnv } from '../config/env.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { generateKeysFile } from '../provider/keys.js';
 import { serve } from '../server.js';
+import { otpReset } from './otp.js';
 import { policyExplain, policyTimeline, UsageError } from './policy.js';
 
 const USAGE = `igate-broker — identity federation gateway for provincial public-service portals
@@ -14,6 +15,8 @@ Usage:
                               --idp vneid|dvcqg [--level N] [--signature] [--otp] [--json]
   igate-broker policy timeline [--province P] [--at ISO-DATE] [--json]
       policy commands read --config FILE (or BROKER_CONFIG), or --policy FILE, else config/policy.vn.yaml
+  igate-broker otp reset --national-id N | --tax-code MST [--config FILE] [--operator NAME]
+                                        remove a person's TOTP enrolment and OTP lockout (lost phone)
 
 Environment: NODE_ENV=production (strict mode), REDIS_URL, LOG_LEVEL, and the \${VAR}s the config uses.
 `;
@@ -40,6 +43,10 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     if (command === 'policy' && (rest[0] === 'explain' || rest[0] === 'timeline')) {
       const run = rest[0] === 'explain' ? policyExplain : policyTimeline;
       out.write(await run(rest.slice(1), env, Date.now()));
+      return 0;
+    }
+    if (command === 'otp' && rest[0] === 'reset') {
+      out.write(await otpReset(rest.slice(1), env));
       return 0;
     }
     if (command === 'keys' && rest[0] === 'generate' && rest[1]) {

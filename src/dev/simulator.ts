@@ -35,6 +35,8 @@ export interface SimulatorOptions {
   issuer?: string;
   clients: SimClient[];
   accounts?: SimAccount[];
+  /** The broker's dev SMS outbox, shown at /dev/outbox as a test phone would show it. */
+  outbox?: { messages: readonly { to: string; text: string; at: number }[] } | undefined;
 }
 
 export interface Simulator {
@@ -177,6 +179,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const callback = provider.callback();
   server.on('request', (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/dev/outbox' && opts.outbox) {
+      const rows = [...opts.outbox.messages].reverse().map((m) => html`<tr><td>${new Date(m.at).toLocaleTimeString('vi-VN')}</td><td>${m.to}</td><td>${m.text}</td></tr>`);
+      return send(res, 200, page(kind, 'Hộp thư SMS thử nghiệm', html`<p>Tin nhắn mà hệ thống xác thực tập trung đã gửi (môi trường thử nghiệm). Tải lại trang để xem tin mới.</p>
+<table><tr><th>Giờ</th><th>Số điện thoại</th><th>Nội dung</th></tr>${rows}</table>`));
+    }
     if (path.startsWith('/interaction/')) {
       interaction(req, res, path).catch((err: unknown) => send(res, 500, page(kind, 'Lỗi', html`<p class="err">${String(err)}</p>`)));
       return;

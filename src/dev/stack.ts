@@ -4,6 +4,7 @@ import { createLogger } from '../ops/logger.js';
 import { startBroker } from '../server.js';
 import { startDemoPortal } from './portal.js';
 import { startSimulator } from './simulator.js';
+import { DevOutbox } from '../stepup/index.js';
 
 /**
  * `npm start`: the whole development stack on one machine — simulated DVCQG (:3101) and VNeID
@@ -22,15 +23,16 @@ try {
   const callback = (name: string) => `${cfg.issuer}/upstream/${name}/callback`;
   const port = (u: string) => Number(new URL(u).port);
 
+  const outbox = new DevOutbox((m) => log.info({ devOutbox: true, to: m.to, text: m.text }, 'SMS (dev outbox: http://localhost:3101/dev/outbox)'));
   const dvcqg = await startSimulator({
-    kind: 'dvcqg', port: port(dv.issuer), publicUrl: dv.issuer,
+    kind: 'dvcqg', port: port(dv.issuer), publicUrl: dv.issuer, outbox,
     clients: [{ clientId: dv.clientId, clientSecret: dv.clientSecret, redirectUris: [callback('dvcqg')], postLogoutRedirectUris: [`${cfg.issuer}/upstream/logged-out`], tokenEndpointAuthMethod: dv.tokenEndpointAuthMethod }],
   });
   const vneid = await startSimulator({
     kind: 'vneid', port: port(vn.issuer), publicUrl: vn.issuer,
     clients: [{ clientId: vn.clientId, clientSecret: vn.clientSecret, redirectUris: [callback('vneid')], postLogoutRedirectUris: [`${cfg.issuer}/upstream/logged-out`], tokenEndpointAuthMethod: vn.tokenEndpointAuthMethod }],
   });
-  const broker = await startBroker(cfg, { production: false, redisUrl: env.redisUrl, log });
+  const broker = await startBroker(cfg, { production: false, redisUrl: env.redisUrl, log, smsSender: outbox });
   broker.watch(file, { production: false, vars: env.vars });
   const portals = cfg.clients.filter((c) => c.redirectUris.includes('http://localhost:3200/callback'));
   const portal = await startDemoPortal({
@@ -42,7 +44,7 @@ try {
   igate-sso-broker — development stack
     demo portal      ${portal.url}      ← open this, click "Đăng nhập"
     broker           ${cfg.issuer}      (discovery: ${cfg.issuer}/.well-known/openid-configuration)
-    simulated DVCQG  ${dvcqg.url}
+    simulated DVCQG  ${dvcqg.url}      (SMS sent by the broker: ${dvcqg.url}/dev/outbox)
     simulated VNeID  ${vneid.url}
     store            ${broker.store.kind === 'memory' ? 'embedded in-process (set REDIS_URL to use Redis)' : 'Redis'}
   Test accounts: src/dev/accounts.yaml (password Matkhau@123, OTP 123456), e.g. 079088001234.

@@ -40,7 +40,7 @@ export function acrLevel(acr: string | undefined): number {
  * `sub` from the pivot identity, not from the upstream: a person keeps one `sub` whether they
  * come through DVCQG or VNeID, and across restarts (the key is configuration, never random).
  */
-export function subjectFor(identity: Identity, subjectKey: string): string {
+export function subjectFor(identity: Pick<Identity, 'accountType' | 'nationalId' | 'taxCode'>, subjectKey: string): string {
   const pivot = identity.accountType === 'citizen' ? `pid:${identity.nationalId}` : `mst:${identity.taxCode}`;
   return createHmac('sha256', subjectKey).update(pivot).digest('base64url');
 }
