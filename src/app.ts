@@ -18,6 +18,7 @@ import { LoginRecords } from './provider/accounts.js';
 import { createProvider } from './provider/index.js';
 import type { SigningKey } from './provider/keys.js';
 import { UpstreamLogout } from './provider/logout.js';
+import { Signatures } from './signature/index.js';
 import { createStepUp, type SmsSender, type StepUp } from './stepup/index.js';
 import type { Store } from './store/store.js';
 import { Upstreams } from './upstream/index.js';
@@ -66,6 +67,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const pages = { support: cfg.ui.supportContact, log };
   const logout = new UpstreamLogout({ store, upstreams, logins, issuer: cfg.issuer, log });
   const stepup = cfg.stepup ? createStepUp(cfg.stepup, { store, clock, log, sender: deps.smsSender }) : undefined;
+  const signatures = cfg.signature ? await Signatures.create(cfg.signature, { store, clock, issuer: cfg.issuer, log, production: deps.production }) : undefined;
+  const devSign = cfg.signature?.devSigner && !deps.production ? await devSigner(cfg.signature.devSigner) : undefined;
   const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages, logout });
   // oidc-provider validates static clients lazily; a bad registration must stop the boot instead.
   for (const c of cfg.clients) {
@@ -115,7 +118,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   const browser = new BrowserBinding(cfg.issuer, cfg.keys.cookieKeys[0]!);
   await app.register(async (scope) => {
-    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout, stepup });
+    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout, stepup, signatures, devSign });
   });
 
   app.setNotFoundHandler(async (req, reply) => {
@@ -135,5 +138,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     policy: getPolicy,
     stepup,
+  };
+}
+
+/** Development: sign challenges with the dev CA's business certificates (loaded only when configured). */
+async function devSigner(dir: string) {
+  const { loadDevSigner, signCms } = await import('./dev/pki.js');
+  return async (challenge: string, taxCode: string) => {
+    const s = await loadDevSigner(dir, taxCode);
+    if (!s) return undefined;
+    return challenge === 'probe' ? 'available' : signCms(challenge, s.signer, s.chain, { detached: false });
   };
 }

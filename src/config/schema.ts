@@ -176,6 +176,26 @@ function stepupSchema(opts: SchemaOptions) {
   });
 }
 
+function signatureSchema(opts: SchemaOptions) {
+  return z.object({
+    /** PEM files of the roots a business certificate must chain to (Vietnam National Root CA, Government root). */
+    trustedRoots: z.array(z.string().min(1)).min(1, 'give at least one trusted root (PEM file)'),
+    /** CRL files (PEM or DER) or URLs, one per issuing CA. */
+    crls: z.array(z.string().min(1)).default([]),
+    crlRefreshSeconds: z.number().int().min(60).max(86_400).default(3600),
+    crlTimeoutMs: z.number().int().min(100).max(30_000).default(5000),
+    /** When no current CRL is known for an issuer: refuse (false, default) or accept and log. */
+    revocationFailOpen: z.boolean().default(false),
+    /** Accept DVCQG's own "USB ký số"/"SIM ký số" login (amr hwk/sc) as the signature step. */
+    upstreamSignatureSufficient: z.boolean().default(false),
+    challengeTtlSeconds: z.number().int().min(60).max(900).default(300),
+    /** Development: a dev CA directory (igate-broker dev ca) whose certificates the page can sign with. */
+    devSigner: z.string().optional(),
+  }).strict().superRefine((s, ctx) => {
+    if (opts.production && s.devSigner) ctx.addIssue({ code: 'custom', path: ['devSigner'], message: 'the development signer is refused in production' });
+  });
+}
+
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
 
 const redisSchema = z.object({
@@ -217,6 +237,7 @@ export function configSchema(opts: SchemaOptions) {
       supportContact: z.string().default('1900 1096'),
     }).strict().default({ supportContact: '1900 1096' }),
     stepup: stepupSchema(opts).optional(),
+    signature: signatureSchema(opts).optional(),
     upstreams: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), upstreamSchema(opts)),
     clients: z.array(clientSchema(opts)).min(1, 'register at least one portal'),
     policy: policySchema.default({ timezone: 'Asia/Ho_Chi_Minh', noticeDays: 30, provinces: {} }),
@@ -294,3 +315,4 @@ export type ClientConfig = BrokerConfig['clients'][number];
 export type RedisConfig = NonNullable<BrokerConfig['redis']>;
 export type PolicyConfig = BrokerConfig['policy'];
 export type StepupConfig = NonNullable<BrokerConfig['stepup']>;
+export type SignatureConfig = NonNullable<BrokerConfig['signature']>;

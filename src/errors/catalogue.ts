@@ -178,6 +178,116 @@ export const ERRORS = {
     },
     operator: 'stepup.maxFailures wrong codes within the window: the person is locked out of OTP for stepup.lockoutSeconds (all instances).',
   },
+  signature_malformed: {
+    status: 400,
+    oauth: 'access_denied',
+    title: { vi: 'Không đọc được chữ ký số', en: 'The signature could not be read' },
+    message: {
+      vi: 'Dữ liệu chữ ký gửi lên không đúng định dạng (CMS/PKCS#7 base64 hoặc JWS). Vui lòng ký lại bằng công cụ ký số của doanh nghiệp (VNPT-CA Plugin, BkavCA, VGCA Sign Service, …).',
+      en: 'The signature sent is not CMS/PKCS#7 (base64) or JWS. Sign again with your signing tool (VNPT-CA Plugin, BkavCA, VGCA Sign Service, …).',
+    },
+    operator: 'The posted signature did not parse as CMS SignedData or a compact JWS with x5c.',
+  },
+  signature_invalid: {
+    status: 400,
+    oauth: 'access_denied',
+    title: { vi: 'Chữ ký số không hợp lệ', en: 'The signature is not valid' },
+    message: {
+      vi: 'Chữ ký không khớp với nội dung cần ký của lần đăng nhập này. Vui lòng tải lại trang và ký đúng nội dung đang hiển thị.',
+      en: 'The signature does not match the challenge of this login. Reload the page and sign the content it shows.',
+    },
+    operator: 'The signature does not verify over the challenge (signed other content, or altered).',
+  },
+  signature_challenge_mismatch: {
+    status: 400,
+    oauth: 'access_denied',
+    title: { vi: 'Chữ ký dành cho lần đăng nhập khác', en: 'The signature belongs to another login' },
+    message: {
+      vi: 'Nội dung đã ký thuộc về một lần đăng nhập khác. Vui lòng ký nội dung đang hiển thị trên trang này.',
+      en: 'The signed content belongs to another login. Sign the content shown on this page.',
+    },
+    operator: 'The signed content is a valid challenge of another interaction (replay across logins).',
+  },
+  signature_challenge_expired: {
+    status: 400,
+    oauth: 'access_denied',
+    title: { vi: 'Yêu cầu ký đã hết hạn', en: 'The signing request has expired' },
+    message: {
+      vi: 'Nội dung cần ký chỉ có hiệu lực 5 phút và đã hết hạn hoặc đã được dùng. Vui lòng tải lại trang để nhận nội dung mới và ký lại.',
+      en: 'The content to sign is valid for 5 minutes and has expired or was already used. Reload the page to get a new one and sign again.',
+    },
+    operator: 'Challenge missing, expired (signature.challengeTtlSeconds) or already used (single use).',
+  },
+  signature_untrusted: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Chứng thư số không được tin cậy', en: 'The certificate is not trusted' },
+    message: {
+      vi: 'Chứng thư số không do tổ chức cung cấp dịch vụ chứng thực chữ ký số được cấp phép phát hành, hoặc công cụ ký không gửi kèm chứng thư trung gian. Vui lòng dùng chứng thư số của nhà cung cấp được cấp phép (VNPT-CA, Viettel-CA, FPT-CA, BKAV-CA, …) và cập nhật công cụ ký.',
+      en: 'The certificate was not issued by a licensed certification service provider, or the signing tool did not include the intermediate certificate. Use a certificate from a licensed provider and update the signing tool.',
+    },
+    operator: 'No chain to a root in signature.trustedRoots (untrusted root or missing intermediate).',
+  },
+  signature_expired: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Chứng thư số đã hết hạn', en: 'The certificate has expired' },
+    message: {
+      vi: 'Chứng thư số của doanh nghiệp đã hết hạn sử dụng. Vui lòng gia hạn chứng thư số với nhà cung cấp dịch vụ chứng thực rồi đăng nhập lại.',
+      en: 'The business certificate has expired. Renew it with your certification service provider and log in again.',
+    },
+    operator: 'A certificate of the chain is past notAfter at the signing time or now.',
+  },
+  signature_not_yet_valid: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Chứng thư số chưa có hiệu lực', en: 'The certificate is not valid yet' },
+    message: {
+      vi: 'Chứng thư số chưa đến thời điểm có hiệu lực. Vui lòng kiểm tra ngày giờ trên máy tính hoặc liên hệ nhà cung cấp dịch vụ chứng thực.',
+      en: 'The certificate is not valid yet. Check the date and time of your computer or contact your certification service provider.',
+    },
+    operator: 'A certificate of the chain is before notBefore at the signing time or now.',
+  },
+  signature_revoked: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Chứng thư số đã bị thu hồi', en: 'The certificate has been revoked' },
+    message: {
+      vi: 'Chứng thư số này đã bị nhà cung cấp dịch vụ chứng thực thu hồi nên không dùng để đăng nhập được. Vui lòng liên hệ nhà cung cấp để được cấp chứng thư số mới.',
+      en: 'This certificate has been revoked by its certification service provider. Contact the provider for a new certificate.',
+    },
+    operator: 'The certificate serial is listed in the CRL of its issuer.',
+  },
+  signature_revocation_unavailable: {
+    status: 503,
+    oauth: 'temporarily_unavailable',
+    title: { vi: 'Chưa kiểm tra được tình trạng chứng thư số', en: 'The certificate status cannot be checked' },
+    message: {
+      vi: 'Hệ thống chưa kiểm tra được chứng thư số có bị thu hồi hay không. Vui lòng thử lại sau ít phút.',
+      en: 'The service could not check whether the certificate was revoked. Please try again in a few minutes.',
+    },
+    operator: 'No current CRL for the issuer (signature.crls unreachable or stale) and revocationFailOpen is false.',
+  },
+  signature_key_usage: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Chứng thư số không dùng để ký', en: 'The certificate cannot be used to sign' },
+    message: {
+      vi: 'Chứng thư số này không được phép dùng để ký số. Vui lòng dùng chứng thư số ký của doanh nghiệp (USB ký số hoặc SIM ký số).',
+      en: 'This certificate is not allowed to sign. Use the signing certificate of the business (USB token or SIM signature).',
+    },
+    operator: 'keyUsage has neither digitalSignature nor nonRepudiation.',
+  },
+  signature_mst_mismatch: {
+    status: 403,
+    oauth: 'access_denied',
+    title: { vi: 'Mã số thuế không khớp', en: 'The tax code does not match' },
+    message: {
+      vi: 'Mã số thuế trong chứng thư số không trùng với mã số thuế của tài khoản doanh nghiệp vừa đăng nhập. Vui lòng ký bằng chứng thư số cấp cho chính doanh nghiệp này.',
+      en: 'The tax code in the certificate differs from the tax code of the business account that logged in. Sign with the certificate issued to this business.',
+    },
+    operator: 'The certificate UID MST does not equal the tax_code from the upstream (branch suffix compared exactly).',
+  },
   store_unavailable: {
     status: 503,
     oauth: 'temporarily_unavailable',

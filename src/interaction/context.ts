@@ -8,6 +8,7 @@ import type { Logger } from '../ops/logger.js';
 import type { Decision, Policy } from '../policy/index.js';
 import { subjectFor, type LoginRecords } from '../provider/accounts.js';
 import type { UpstreamLogout } from '../provider/logout.js';
+import type { Signatures } from '../signature/index.js';
 import type { StepUp } from '../stepup/index.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../upstream/identity.js';
@@ -28,6 +29,9 @@ export interface InteractionDeps {
   log: Logger;
   logout: UpstreamLogout;
   stepup?: StepUp | undefined;
+  signatures?: Signatures | undefined;
+  /** Development only: signs a challenge with the dev CA's certificate for a tax code. */
+  devSign?: ((challenge: string, taxCode: string) => Promise<string | undefined>) | undefined;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -44,6 +48,8 @@ export const loginInProgress = z.object({
   steps: z.array(z.enum(['otp', 'signature'])).default([]),
   /** Steps done in this login, with the amr they add. */
   done: z.array(z.string()).default([]),
+  /** The verified business certificate, for the `signature` claim. */
+  signature: z.object({ serial: z.string(), issuer: z.string(), device: z.enum(['usb', 'sim']) }).optional(),
 });
 export type LoginInProgress = z.infer<typeof loginInProgress>;
 
@@ -114,6 +120,7 @@ export class LoginContext {
       clientId: client.clientId,
       policyRule: login.ruleId ?? '',
       upstreamIdToken: login.idToken,
+      ...(login.signature ? { signature: login.signature } : {}),
     });
     await this.deps.store.del([stepKey(d.uid)]);
     const result: InteractionResults = {

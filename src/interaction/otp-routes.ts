@@ -122,7 +122,10 @@ export async function otpRoutes(app: FastifyInstance, login: LoginContext, stepu
       await stepup.attempts.succeed(s.person);
       log.info({ uid: s.uid, method }, 'OTP verified');
       const next: LoginInProgress = { ...s.l, steps: s.l.steps.filter((x) => x !== 'otp'), done: [...s.l.done, method === 'totp' ? 'otp' : 'sms', 'mfa'] };
-      if (next.steps.includes('signature')) throw new BrokerError('step_unavailable', 'a digital signature is required after the OTP');
+      if (next.steps.includes('signature')) {
+        await login.saveStep(s.uid, next);
+        return reply.redirect(`/interaction/${encodeURIComponent(s.uid)}/signature`, 303);
+      }
       return login.finish(req, reply, s.d, next, ACR.otp, next.done);
     }
     const attempt = await stepup.attempts.fail(s.person);

@@ -14,6 +14,7 @@ import {
   type Details, type InteractionDeps, type LoginInProgress,
 } from './context.js';
 import { OtpLocked, otpRoutes, startSessionStepUp } from './otp-routes.js';
+import { signatureRoutes } from './signature-routes.js';
 import { renderChooser, renderErrorPage, renderLoggedOut, renderRefusal, type ChoiceGroup } from './pages.js';
 import { pickLocale, type Locale } from './view.js';
 
@@ -121,19 +122,25 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     // Steps before the finish: what the rule's method needs, and what the portal's acr asks for.
     const wanted = requestedAcrLevel(d.params);
     const steps = new Set(decision.outcome === 'require' ? decision.steps : []);
-    if (wanted >= 2) steps.add('otp');
+    // acr 2: a one-time code; acr 3: a verified digital signature (a stronger proof than the code).
+    if (wanted === 2) steps.add('otp');
     if (wanted >= 3) steps.add('signature');
-    const login_: LoginInProgress = { ...pending, ruleId: decision.rule.id, steps: [...steps], done: identity.amr };
-    if (steps.has('signature')) throw new BrokerError('step_unavailable', `rule ${decision.rule.id} / acr ${wanted} requires a digital signature`);
-    if (steps.has('otp')) {
-      if (!deps.stepup) throw new BrokerError('step_unavailable', 'OTP step-up is not configured (stepup section)');
-      await login.saveStep(uid, login_);
-      return reply.redirect(`/interaction/${encodeURIComponent(uid)}/otp`, 303);
+    const done = [...identity.amr];
+    // The operator may accept DVCQG's own USB/SIM signature login as the signature (off by default).
+    if (steps.has('signature') && deps.signatures?.upstreamSignatureSufficient && identity.amr.some((m) => m === 'hwk' || m === 'sc')) steps.delete('signature');
+    const login_: LoginInProgress = { ...pending, ruleId: decision.rule.id, steps: [...steps], done };
+    if (steps.size === 0) {
+      const signedUpstream = wanted >= 3 || (decision.outcome === 'require' && decision.steps.includes('signature'));
+      return login.finish(req, reply, d, login_, signedUpstream ? ACR.signature : ACR.upstream, done);
     }
-    return login.finish(req, reply, d, login_, ACR.upstream, identity.amr);
+    if (steps.has('otp') && !deps.stepup) throw new BrokerError('step_unavailable', 'OTP step-up is not configured (stepup section)');
+    if (steps.has('signature') && !deps.signatures) throw new BrokerError('step_unavailable', 'signature verification is not configured (signature section)');
+    await login.saveStep(uid, login_);
+    return reply.redirect(`/interaction/${encodeURIComponent(uid)}/${steps.has('otp') ? 'otp' : 'signature'}`, 303);
   });
 
   if (deps.stepup) await otpRoutes(app, login, deps.stepup);
+  if (deps.signatures) await signatureRoutes(app, login, deps.signatures, deps.devSign);
 
   // The upstream's logout sends the browser back here; the logout ends where it was going.
   app.get(deps.logout.returnPath, async (req, reply) => {
@@ -188,7 +195,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       requestId,
       support: cfg.ui.supportContact,
       note,
-      retryHref: liveUid && retryable(broker.code) ? `/interaction/${encodeURIComponent(liveUid)}` : undefined,
+      retryHref: liveUid && retryable(broker.code) ? `/interaction/${encodeURIComponent(liveUid)}${broker.code.startsWith('signature_') ? '/signature' : ''}` : undefined,
       abort: liveUid && browserValue ? { action: `/interaction/${encodeURIComponent(liveUid)}/abort`, csrf: browser.csrfToken(browserValue, liveUid) } : undefined,
     }));
   });
@@ -209,7 +216,7 @@ function onlyStepUpMissing(d: Details): boolean {
 }
 
 function retryable(code: string): boolean {
-  return ['upstream_denied', 'upstream_error', 'upstream_unavailable', 'upstream_invalid_response', 'upstream_mixup', 'account_type_mismatch', 'invalid_choice', 'csrf_invalid', 'identity_incomplete', 'account_not_allowed', 'store_unavailable'].includes(code);
+  return code.startsWith('signature_') || ['upstream_denied', 'upstream_error', 'upstream_unavailable', 'upstream_invalid_response', 'upstream_mixup', 'account_type_mismatch', 'invalid_choice', 'csrf_invalid', 'identity_incomplete', 'account_not_allowed', 'store_unavailable'].includes(code);
 }
 
 export function toBrokerError(err: unknown): BrokerError {

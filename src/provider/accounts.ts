@@ -22,6 +22,8 @@ export interface LoginRecord {
   policyRule: string;
   /** Upstream ID token, kept only for upstream logout (id_token_hint). */
   upstreamIdToken?: string | undefined;
+  /** The business certificate verified in this login (acr 3). */
+  signature?: { serial: string; issuer: string; device: 'usb' | 'sim' } | undefined;
 }
 
 export const ACR = {
@@ -97,6 +99,7 @@ export function claimsOf(record: LoginRecord): AccountClaims {
     ...(id.phone ? { phone_number: id.phone } : {}),
     ...(id.email ? { email: id.email } : {}),
     ...(id.address ? { address: { formatted: id.address } } : {}),
+    ...(record.signature ? { signature: { serial: record.signature.serial, issuer: record.signature.issuer, device: record.signature.device } } : {}),
   };
 }
 

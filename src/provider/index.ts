@@ -106,6 +106,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       email: ['email'],
       phone: ['phone_number'],
       address: ['address'],
+      // The verified certificate of a business login (acr 3): serial and issuer.
+      signature: ['signature'],
     },
     // Claims granted by scope appear in the ID token too: a portal needs no userinfo call.
     conformIdTokenClaims: false,
