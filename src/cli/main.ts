@@ -2,6 +2,7 @@ import { readEnv } from '../config/env.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { generateKeysFile } from '../provider/keys.js';
 import { serve } from '../server.js';
+import { devCommand } from './dev.js';
 import { otpReset } from './otp.js';
 import { policyExplain, policyTimeline, UsageError } from './policy.js';
 
@@ -17,6 +18,9 @@ Usage:
       policy commands read --config FILE (or BROKER_CONFIG), or --policy FILE, else config/policy.vn.yaml
   igate-broker otp reset --national-id N | --tax-code MST [--config FILE] [--operator NAME]
                                         remove a person's TOTP enrolment and OTP lockout (lost phone)
+  igate-broker dev ca --out DIR          development: a test CA with certificates for the test businesses
+  igate-broker dev sign --ca DIR --mst MST --challenge-file FILE [--format cms|jws] [--detached]
+                                        development: sign a challenge as a business's signing plugin would
 
 Environment: NODE_ENV=production (strict mode), REDIS_URL, LOG_LEVEL, and the \${VAR}s the config uses.
 `;
@@ -43,6 +47,10 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     if (command === 'policy' && (rest[0] === 'explain' || rest[0] === 'timeline')) {
       const run = rest[0] === 'explain' ? policyExplain : policyTimeline;
       out.write(await run(rest.slice(1), env, Date.now()));
+      return 0;
+    }
+    if (command === 'dev') {
+      out.write(await devCommand(rest, env));
       return 0;
     }
     if (command === 'otp' && rest[0] === 'reset') {

@@ -79,7 +79,7 @@ export async function startDemoPortal(o: DemoPortalOptions): Promise<{ url: stri
         if (v) extra[k] = v;
       }
       const to = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri, scope: 'openid profile phone email address', state, nonce,
+        redirect_uri: redirectUri, scope: 'openid profile phone email address signature', state, nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
       });
       return redirect(res, to.href);

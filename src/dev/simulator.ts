@@ -51,7 +51,7 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const DVCQG_CLAIMS = ['sub', 'TechID', 'LoaiTaiKhoan', 'SoDinhDanh', 'SoCMND', 'MaSoThue', 'MaSoDoanhNghiep', 'HoVaTen', 'TenDoanhNghiep',
+const DVCQG_CLAIMS = ['sub', 'amr', 'TechID', 'LoaiTaiKhoan', 'SoDinhDanh', 'SoCMND', 'MaSoThue', 'MaSoDoanhNghiep', 'HoVaTen', 'TenDoanhNghiep',
   'NgayThangNamSinh', 'GioiTinh', 'SoDienThoai', 'SoDienThoaiBan', 'ThuDienTu', 'DiaChi', 'ThuongTru', 'NoiOHienNay', 'QueQuan', 'loAs', 'loginIdp', 'MaBHXH'];
 const VNEID_CLAIMS = ['sub', 'TechID', 'LoaiTaiKhoan', 'IAL', 'SoDinhDanh', 'MaSoThue', 'TenDoanhNghiep', 'HoVaTen', 'NgayThangNamSinh', 'SoDienThoai',
   'preferred_username', 'name', 'given_name', 'family_name', 'loAs', 'userProfileUri', 'logoutUri'];
@@ -80,6 +80,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   const claimsFor = (a: SimAccount, route: string | undefined) => {
     const claims: Record<string, unknown> = { ...a.claims, sub: String(a.claims.TechID ?? a.username) };
+    const amr = lastAmr.get(String(claims.sub));
+    if (amr) claims.amr = amr;
     if (kind === 'vneid') claims.preferred_username ??= a.username;
     if (a.fault?.type === 'missing_claims' && route !== 'authorization') for (const c of a.fault.claims) delete claims[c];
     return claims;
@@ -139,8 +141,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     },
   });
 
-  // Per-interaction state of the simulated login: which account passed the password step.
-  const passwordOk = new Map<string, SimAccount>();
+  // Per-interaction state of the simulated login: which account passed the password step, on which tab.
+  const passwordOk = new Map<string, { account: SimAccount; tab: string }>();
+  // How each account last logged in: DVCQG's USB/SIM tabs are signatures (amr hwk / sc).
+  const lastAmr = new Map<string, string[]>();
 
   async function interaction(req: IncomingMessage, res: ServerResponse, path: string) {
     const m = /^\/interaction\/([^/]+)(\/(login|otp))?$/.exec(path);
@@ -159,19 +163,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       if (!a || form.get('password') !== a.password) {
         return send(res, 200, loginPage(kind, uid, tab, accounts, 'Tên đăng nhập hoặc mật khẩu không đúng.'));
       }
-      passwordOk.set(uid, a);
+      passwordOk.set(uid, { account: a, tab });
       return send(res, 200, otpPage(kind, uid, a, ''));
     }
     if (m[3] === 'otp' && req.method === 'POST') {
-      const a = passwordOk.get(uid);
-      if (!a) return send(res, 200, loginPage(kind, uid, tab, accounts, 'Vui lòng đăng nhập lại.'));
+      const pending = passwordOk.get(uid);
+      if (!pending) return send(res, 200, loginPage(kind, uid, tab, accounts, 'Vui lòng đăng nhập lại.'));
+      const a = pending.account;
       if (form.get('otp') !== a.otp) return send(res, 200, otpPage(kind, uid, a, 'Mã OTP không đúng. Vui lòng thử lại.'));
       passwordOk.delete(uid);
       const sub = String(a.claims.TechID ?? a.username);
       if (a.fault?.type === 'access_denied') {
         return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User denied the authorization' }, { mergeWithLastSubmission: false });
       }
-      return provider.interactionFinished(req, res, { login: { accountId: sub, acr: '1', amr: ['pwd', 'sms'] } }, { mergeWithLastSubmission: false });
+      const amr = pending.tab === 'usb' ? ['pwd', 'hwk'] : pending.tab === 'sim' ? ['pwd', 'sc'] : ['pwd', 'sms'];
+      lastAmr.set(sub, amr);
+      return provider.interactionFinished(req, res, { login: { accountId: sub, acr: '1', amr } }, { mergeWithLastSubmission: false });
     }
     return send(res, 405, page(kind, 'Lỗi', html`<p>405</p>`));
   }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { devCommand } from '../cli/dev.js';
 import { readEnv } from '../config/env.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../ops/logger.js';
@@ -17,6 +20,11 @@ const log = createLogger({ level: env.logLevel });
 try {
   if (env.production) throw new Error('npm start runs the development stack; it refuses NODE_ENV=production');
   const cfg = await loadConfig(file, { production: false, vars: env.vars });
+  // The dev CA the signature step trusts in development (written once, git-ignored).
+  if (cfg.signature?.devSigner && !existsSync(join(cfg.signature.devSigner, 'root.pem'))) {
+    await devCommand(['ca', '--out', cfg.signature.devSigner], env);
+    log.info({ dir: cfg.signature.devSigner }, 'development CA written');
+  }
   const dv = cfg.upstreams.dvcqg;
   const vn = cfg.upstreams.vneid;
   if (!dv || !vn) throw new Error(`${file}: the dev stack expects upstreams named dvcqg and vneid`);
