@@ -18,6 +18,8 @@ import { LoginRecords } from './provider/accounts.js';
 import { createProvider } from './provider/index.js';
 import type { SigningKey } from './provider/keys.js';
 import { UpstreamLogout } from './provider/logout.js';
+import { auditRoutes } from './audit/http.js';
+import { createAudit, type Audit } from './audit/index.js';
 import { Signatures } from './signature/index.js';
 import { createStepUp, type SmsSender, type StepUp } from './stepup/index.js';
 import type { Store } from './store/store.js';
@@ -44,10 +46,11 @@ export interface Broker {
   policy(): Policy;
   /** OTP step-up, when configured. */
   stepup: StepUp | undefined;
+  audit: Audit;
 }
 
 // Paths served by the broker's own routes; everything else is the OpenID provider.
-const BROKER_PATHS = /^\/(interaction|upstream|static|healthz|readyz)(\/|\?|$)/;
+const BROKER_PATHS = /^\/(interaction|upstream|static|healthz|readyz|audit)(\/|\?|$)/;
 
 const PAGE_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
@@ -65,11 +68,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const logins = new LoginRecords(store, cfg.session.ttlSeconds + 600);
   const upstreams = new Upstreams(cfg, { allowHttp: !deps.production });
   const pages = { support: cfg.ui.supportContact, log };
-  const logout = new UpstreamLogout({ store, upstreams, logins, issuer: cfg.issuer, log });
+  const audit = await createAudit(cfg, { store, clock, log, signingKeys: deps.keys });
+  const logout = new UpstreamLogout({ store, upstreams, logins, issuer: cfg.issuer, log, audit: audit.log });
   const stepup = cfg.stepup ? createStepUp(cfg.stepup, { store, clock, log, sender: deps.smsSender }) : undefined;
   const signatures = cfg.signature ? await Signatures.create(cfg.signature, { store, clock, issuer: cfg.issuer, log, production: deps.production }) : undefined;
   const devSign = cfg.signature?.devSigner && !deps.production ? await devSigner(cfg.signature.devSigner) : undefined;
-  const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages, logout });
+  const provider = createProvider({ cfg, keys: deps.keys, store, logins, clock, policy: getPolicy, pages, logout, audit: audit.log });
   // oidc-provider validates static clients lazily; a bad registration must stop the boot instead.
   for (const c of cfg.clients) {
     try {
@@ -79,8 +83,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     }
   }
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider server_error'));
-  provider.on('backchannel.error', (_ctx, err, client) => log.warn({ client: client.clientId, err: { message: err.message } }, 'back-channel logout to a portal failed'));
-  provider.on('backchannel.success', (_ctx, client) => log.info({ client: client.clientId }, 'back-channel logout sent'));
+  const backchannel = (client: string, ok: boolean, reason?: string) => audit.log.append({ event: 'logout.backchannel', outcome: ok ? 'success' : 'failure', client, province: cfg.clients.find((c) => c.clientId === client)?.province, reason })
+    .catch((err: unknown) => log.error({ err }, 'audit of a back-channel logout failed'));
+  provider.on('backchannel.error', (_ctx, err, client) => {
+    log.warn({ client: client.clientId, err: { message: err.message } }, 'back-channel logout to a portal failed');
+    void backchannel(client.clientId, false, err.message);
+  });
+  provider.on('backchannel.success', (_ctx, client) => void backchannel(client.clientId, true));
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -118,7 +127,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   const browser = new BrowserBinding(cfg.issuer, cfg.keys.cookieKeys[0]!);
   await app.register(async (scope) => {
-    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout, stepup, signatures, devSign });
+    await interactionRoutes(scope, { cfg, provider, store, upstreams, logins, browser, clock, policy: getPolicy, log, logout, stepup, signatures, devSign, audit: audit.log });
+  });
+
+  await app.register(async (scope) => {
+    await auditRoutes(scope, { audit, store, cfg: cfg.audit, cookieKey: cfg.keys.cookieKeys[0]!, timeZone: cfg.policy.timezone, secure: cfg.issuer.startsWith('https:'), browser, support: cfg.ui.supportContact });
   });
 
   app.setNotFoundHandler(async (req, reply) => {
@@ -138,6 +151,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     policy: getPolicy,
     stepup,
+    audit,
   };
 }
 

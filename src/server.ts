@@ -33,12 +33,15 @@ export async function startBroker(cfg: BrokerConfig, opts: { production: boolean
     watch(file, loadOpts, intervalMs) {
       reloader?.stop();
       const target = { setPolicy: (p: PolicyConfig) => broker.setPolicy(p), policyVersion: () => broker.policy().version };
-      reloader = new PolicyReloader(file, loadOpts, target, cfg, opts.log).start(intervalMs);
+      const audit = broker.audit.log;
+      reloader = new PolicyReloader(file, loadOpts, target, cfg, opts.log, ({ result, trigger, version, previous }) =>
+        audit.append({ event: 'config.reloaded', outcome: result === 'rejected' ? 'failure' : 'success', reason: result, policyVersion: version, detail: { trigger: trigger.slice(0, 120), previousVersion: previous } })).start(intervalMs);
       return reloader;
     },
     async close() {
       reloader?.stop();
       await broker.app.close();
+      await broker.audit.log.close();
       await store.close();
     },
   };

@@ -2,6 +2,7 @@ import { readEnv } from '../config/env.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { generateKeysFile } from '../provider/keys.js';
 import { serve } from '../server.js';
+import { auditCommand } from './audit.js';
 import { devCommand } from './dev.js';
 import { otpReset } from './otp.js';
 import { policyExplain, policyTimeline, UsageError } from './policy.js';
@@ -18,6 +19,12 @@ Usage:
       policy commands read --config FILE (or BROKER_CONFIG), or --policy FILE, else config/policy.vn.yaml
   igate-broker otp reset --national-id N | --tax-code MST [--config FILE] [--operator NAME]
                                         remove a person's TOTP enrolment and OTP lockout (lost phone)
+  igate-broker audit query|export [--from D] [--to D] [--province P] [--client C] [--idp I] [--account-type T]
+                     [--outcome O] [--event E] [--national-id N] [--format table|json|csv] [--limit N] [--cursor C] [--out F]
+  igate-broker audit stats [filters] [--json]          counts per day × upstream × account type × outcome, refusals per rule
+  igate-broker audit verify [--seals-from LOGFILE] [--archive DIR] [--json]   exit 0 intact, 1 tampered (first bad entry)
+  igate-broker audit archive [--dir DIR] [--before D]  export entries older than audit.retentionDays, verify, then trim
+      audit commands read --config FILE (or BROKER_CONFIG); --auditor NAME is recorded with every query
   igate-broker dev ca --out DIR          development: a test CA with certificates for the test businesses
   igate-broker dev sign --ca DIR --mst MST --challenge-file FILE [--format cms|jws] [--detached]
                                         development: sign a challenge as a business's signing plugin would
@@ -48,6 +55,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       const run = rest[0] === 'explain' ? policyExplain : policyTimeline;
       out.write(await run(rest.slice(1), env, Date.now()));
       return 0;
+    }
+    if (command === 'audit') {
+      const r = await auditCommand(rest, env);
+      out.write(r.out);
+      return r.code;
     }
     if (command === 'dev') {
       out.write(await devCommand(rest, env));

@@ -7,6 +7,8 @@ import { Attempts, SecretBox, Totp } from '../stepup/index.js';
 import { systemClock } from '../ops/clock.js';
 import { openStore } from '../store/index.js';
 import { normalizeTaxCode } from '../upstream/mapping.js';
+import { createAudit } from '../audit/index.js';
+import { loadSigningKeys } from '../provider/keys.js';
 import { parseArgs, UsageError } from './policy.js';
 
 /**
@@ -37,6 +39,10 @@ export async function otpReset(argv: string[], env: RuntimeEnv): Promise<string>
     const who = maskId(pivot.nationalId ?? pivot.taxCode);
     const operator = typeof args.get('operator') === 'string' ? String(args.get('operator')) : (env.vars.USER ?? 'unknown');
     log.info({ event: 'otp.reset', subject: maskId(person), identifier: who, operator, hadEnrolment: had }, 'operator reset an OTP enrolment');
+    const keys = await loadSigningKeys(cfg.keys.signingJwks, { production: env.production, generateIfMissing: false });
+    const audit = await createAudit(cfg, { store, clock: systemClock, log, signingKeys: keys });
+    await audit.log.append({ event: 'otp.reset', outcome: 'success', person: pivot, detail: { operator, hadEnrolment: had } });
+    await audit.log.close();
     return `${who}: ${had ? 'TOTP enrolment removed' : 'no TOTP enrolment was stored'}; OTP lockout cleared. The next step-up enrols a new authenticator.\n`;
   } finally {
     await store.close();

@@ -39,6 +39,8 @@ export class PolicyReloader {
     private readonly target: ReloadTarget,
     private readonly current: BrokerConfig,
     private readonly log: ReloadLog,
+    /** Told of every reload attempt (the audit trail records them). */
+    private readonly onResult: (r: { result: ReloadResult; trigger: string; version: string; previous: string }) => Promise<void> = async () => {},
   ) {}
 
   /** Reload now; concurrent triggers share one load. */
@@ -57,6 +59,7 @@ export class PolicyReloader {
     } catch (err) {
       const issues = err instanceof ConfigError ? err.issues : [{ path: '(file)', message: (err as Error).message }];
       this.log.error({ trigger, file: this.file, issues, policyVersion: previous }, 'config reload rejected: the policy in force is kept');
+      await this.onResult({ result: 'rejected', trigger, version: previous, previous }).catch(() => undefined);
       return 'rejected';
     }
     if (withoutPolicy(next) !== withoutPolicy(this.current)) {
@@ -65,6 +68,7 @@ export class PolicyReloader {
     const { version } = this.target.setPolicy(next.policy);
     if (version === previous) return 'unchanged';
     this.log.info({ trigger, file: this.file, policyVersion: version, previousVersion: previous }, 'policy reloaded');
+    await this.onResult({ result: 'reloaded', trigger, version, previous }).catch(() => undefined);
     return 'reloaded';
   }
 

@@ -196,6 +196,21 @@ function signatureSchema(opts: SchemaOptions) {
   });
 }
 
+function auditSchema(opts: SchemaOptions) {
+  return z.object({
+    /** HMAC keys for pseudonyms of national ids and tax codes: the first hashes, all are searched. */
+    keys: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/), key: secret(opts) }).strict()).min(1),
+    /** network: keep IPv4 /24 and IPv6 /48 only. */
+    ipTruncation: z.enum(['none', 'network']).default('none'),
+    sealEvery: z.number().int().min(1).max(100_000).default(100),
+    sealIntervalSeconds: z.number().int().min(1).max(3600).default(60),
+    retentionDays: z.number().int().min(1).max(3650).default(180),
+    archiveDir: z.string().default('./audit-archive'),
+    /** Auditors of the HTTP API and dashboard: a name and the SHA-256 (hex) of their bearer token. */
+    auditors: z.array(z.object({ name: z.string().min(1), tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'the SHA-256 of the token, hex (echo -n TOKEN | sha256sum)') }).strict()).default([]),
+  }).strict();
+}
+
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
 
 const redisSchema = z.object({
@@ -238,6 +253,7 @@ export function configSchema(opts: SchemaOptions) {
     }).strict().default({ supportContact: '1900 1096' }),
     stepup: stepupSchema(opts).optional(),
     signature: signatureSchema(opts).optional(),
+    audit: auditSchema(opts).optional(),
     upstreams: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), upstreamSchema(opts)),
     clients: z.array(clientSchema(opts)).min(1, 'register at least one portal'),
     policy: policySchema.default({ timezone: 'Asia/Ho_Chi_Minh', noticeDays: 30, provinces: {} }),
@@ -316,3 +332,4 @@ export type RedisConfig = NonNullable<BrokerConfig['redis']>;
 export type PolicyConfig = BrokerConfig['policy'];
 export type StepupConfig = NonNullable<BrokerConfig['stepup']>;
 export type SignatureConfig = NonNullable<BrokerConfig['signature']>;
+export type AuditConfig = NonNullable<BrokerConfig['audit']>;

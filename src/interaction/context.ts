@@ -8,6 +8,8 @@ import type { Logger } from '../ops/logger.js';
 import type { Decision, Policy } from '../policy/index.js';
 import { subjectFor, type LoginRecords } from '../provider/accounts.js';
 import type { UpstreamLogout } from '../provider/logout.js';
+import type { AuditLog } from '../audit/index.js';
+import type { AuditInput } from '../audit/event.js';
 import type { Signatures } from '../signature/index.js';
 import type { StepUp } from '../stepup/index.js';
 import type { Store } from '../store/store.js';
@@ -30,6 +32,7 @@ export interface InteractionDeps {
   logout: UpstreamLogout;
   stepup?: StepUp | undefined;
   signatures?: Signatures | undefined;
+  audit: AuditLog;
   /** Development only: signs a challenge with the dev CA's certificate for a tax code. */
   devSign?: ((challenge: string, taxCode: string) => Promise<string | undefined>) | undefined;
 }
@@ -88,6 +91,20 @@ export class LoginContext {
     return pickLocale(d?.params.ui_locales);
   }
 
+  /** Append an audit event for this request (IP, user agent, request id filled in). */
+  audit(req: FastifyRequest, input: Omit<AuditInput, 'ip' | 'userAgent' | 'requestId'>): Promise<void> {
+    return this.deps.audit.append({ ...input, ip: req.ip, userAgent: req.headers['user-agent'], requestId: req.id });
+  }
+
+  /** The audit fields of a login in progress: who (pseudonymised) and how. */
+  who(l: LoginInProgress, d: Details): Pick<AuditInput, 'client' | 'province' | 'idp' | 'person' | 'interactionId'> {
+    const client = this.clientOf(d);
+    return {
+      client: client.clientId, province: client.province, idp: l.identity.idp, interactionId: d.uid,
+      person: { nationalId: l.identity.nationalId, taxCode: l.identity.taxCode, accountType: l.identity.accountType },
+    };
+  }
+
   subOf(identity: Identity): string {
     return subjectFor(identity, this.deps.cfg.keys.subjectKey);
   }
@@ -108,7 +125,7 @@ export class LoginContext {
    */
   async finish(req: FastifyRequest, reply: FastifyReply, d: Details, login: LoginInProgress, acr: string, amr: string[]) {
     const client = this.clientOf(d);
-    const record = await this.deps.logins.save({
+    const [record] = await Promise.all([this.deps.logins.save({
       sub: this.subOf(login.identity),
       identity: login.identity,
       chosenAccountType: login.accountType as AccountType | undefined,
@@ -121,8 +138,10 @@ export class LoginContext {
       policyRule: login.ruleId ?? '',
       upstreamIdToken: login.idToken,
       ...(login.signature ? { signature: login.signature } : {}),
-    });
-    await this.deps.store.del([stepKey(d.uid)]);
+    }),
+    // No login without its audit record: written with the login record, in the same round trip.
+    this.audit(req, { event: 'login.finished', outcome: 'success', ...this.who(login, d), acr, amr: [...new Set(amr)], rule: login.ruleId }),
+    this.deps.store.del([stepKey(d.uid)])]);
     const result: InteractionResults = {
       login: { accountId: record.sub, ts: record.authTime, acr: record.acr, amr: record.amr, remember: true },
     };

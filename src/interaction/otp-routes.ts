@@ -103,6 +103,7 @@ export async function otpRoutes(app: FastifyInstance, login: LoginContext, stepu
     const r = await stepup.sms!.send(s.uid, s.person, s.l.identity.phone!, req.ip);
     const level = r.status === 'sent' ? 'info' : 'warn';
     log[level]({ uid: s.uid, method: 'sms', status: r.status, sender: stepup.sender?.kind }, 'OTP send');
+    await login.audit(req, { event: 'otp.sent', outcome: r.status === 'sent' ? 'success' : 'failure', reason: r.status, ...login.who(s.l, s.d), detail: { method: 'sms' } });
     return reply.redirect(`/interaction/${encodeURIComponent(s.uid)}/otp?method=sms&n=${r.status}`, 303);
   });
 
@@ -121,6 +122,7 @@ export async function otpRoutes(app: FastifyInstance, login: LoginContext, stepu
     if (result === 'ok') {
       await stepup.attempts.succeed(s.person);
       log.info({ uid: s.uid, method }, 'OTP verified');
+      await login.audit(req, { event: 'otp.verified', outcome: 'success', ...login.who(s.l, s.d), detail: { method } });
       const next: LoginInProgress = { ...s.l, steps: s.l.steps.filter((x) => x !== 'otp'), done: [...s.l.done, method === 'totp' ? 'otp' : 'sms', 'mfa'] };
       if (next.steps.includes('signature')) {
         await login.saveStep(s.uid, next);
@@ -130,6 +132,7 @@ export async function otpRoutes(app: FastifyInstance, login: LoginContext, stepu
     }
     const attempt = await stepup.attempts.fail(s.person);
     log.warn({ uid: s.uid, method, result, remaining: attempt.remaining, locked: Boolean(attempt.lockedUntil) }, 'OTP failed');
+    await login.audit(req, { event: 'otp.failed', outcome: 'failure', reason: result, ...login.who(s.l, s.d), detail: { method, remaining: attempt.remaining } });
     if (attempt.lockedUntil) {
       await login.deps.store.del([`step:{${s.uid}}`]); // this login is refused
       throw new OtpLocked(attempt.lockedUntil, s.uid);

@@ -36,6 +36,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       uid: d.uid, accountType, browserId: browser.ensure(req, reply), forceLogin, locale, now: clock.now(),
     });
     log.info({ uid: d.uid, client: d.params.client_id, idp: up.name, accountType, forceLogin }, 'upstream redirect');
+    const client = clientOf(d);
+    await login.audit(req, { event: 'upstream.redirect', outcome: 'info', client: client.clientId, province: client.province, idp: up.name, accountType, interactionId: d.uid, detail: { forceLogin } });
     return reply.redirect(url.href, 303);
   }
 
@@ -70,6 +72,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const view = chooserView(deps.policy(), client.province, upstreams, now, locale);
     const token = browser.csrfToken(browser.ensure(req, reply), uid);
     log.info({ uid, client: client.clientId, policyVersion: deps.policy().version }, 'chooser shown');
+    await login.audit(req, { event: 'chooser.shown', outcome: 'info', client: client.clientId, province: client.province, interactionId: uid, policyVersion: deps.policy().version, detail: { options: view.options.map((o) => `${o.group}:${o.idp}`).join(' ') } });
     return reply.type('text/html').send(renderChooser({
       locale, uid, csrf: token, portal: client.name ?? client.clientId, support: cfg.ui.supportContact,
       options: view.options, notices: [...notices, ...view.notices], rule: view.rule, fresh: choose,
@@ -100,7 +103,10 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const result = await completeTransaction(store, up, new URL(up.redirectUri + search), browser.read(req));
     const { tx, identity, idToken } = result;
     const pending: LoginInProgress = { identity, accountType: tx.accountType, idToken, steps: [], done: [] };
-    await store.set(pendingKey(tx.uid), JSON.stringify(pending), IN_PROGRESS_TTL);
+    await Promise.all([
+      store.set(pendingKey(tx.uid), JSON.stringify(pending), IN_PROGRESS_TTL),
+      login.audit(req, { event: 'upstream.callback', outcome: 'success', idp: up.name, interactionId: tx.uid, person: { nationalId: identity.nationalId, taxCode: identity.taxCode, accountType: identity.accountType }, amr: identity.amr }),
+    ]);
     log.info({ uid: tx.uid, idp: up.name, accountType: identity.accountType, nationalId: maskId(identity.nationalId), taxCode: maskId(identity.taxCode) }, 'upstream callback ok');
     return reply.redirect(`/interaction/${encodeURIComponent(tx.uid)}/finish`, 303);
   });
@@ -115,6 +121,11 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const { identity } = pending;
     const decision = evaluateIdentity(deps.policy(), client.province, { identity, chosen: pending.accountType }, clock.now());
     logDecision(log, uid, client, identity.idp, identity.accountType, decision);
+    await login.audit(req, {
+      event: 'policy.decision', outcome: decision.outcome === 'deny' ? 'deny' : decision.outcome === 'allow' && decision.wouldDeny ? 'would_deny' : decision.outcome === 'require' ? 'info' : 'success',
+      reason: decision.outcome === 'deny' ? decision.reason : decision.outcome === 'allow' ? decision.wouldDeny?.reason : `require ${decision.steps.join('+')}`,
+      ...login.who(pending, d), rule: decision.rule.id, policyVersion: decision.rule.version,
+    });
     if (decision.outcome === 'deny') {
       await store.set(denialKey(uid), toAscii(`${decision.message.en} (rule ${decision.rule.id})`), IN_PROGRESS_TTL);
       throw new PolicyDenied(decision, uid, localeOf(req, d));
@@ -154,7 +165,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const { uid } = uidParam.parse(req.params);
     const body = abortBody.safeParse(req.body);
     if (!body.success || !browser.checkCsrf(req, uid, body.data.csrf)) throw new BrokerError('csrf_invalid');
-    await details(req, reply, uid);
+    const d = await details(req, reply, uid);
     const code = body.data.code && body.data.code in ERRORS ? (body.data.code as keyof typeof ERRORS) : 'upstream_denied';
     const entry = ERRORS[code];
     const policyDescription = code === 'policy_denied' || code === 'account_type_mismatch' ? await store.take(denialKey(uid)) : null;
@@ -163,12 +174,15 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       error_description: policyDescription ?? entry.title.en,
     }, { mergeWithLastSubmission: false });
     log.info({ uid, code }, 'login abandoned: back to the portal');
+    await login.audit(req, { event: 'login.abandoned', outcome: 'failure', reason: code, interactionId: uid, client: clientOf(d).clientId, province: clientOf(d).province });
     return reply.redirect(to, 303);
   });
 
   /** Error pages of this stage offer a retry and a way back to the portal when the interaction lives. */
   app.setErrorHandler(async (err: unknown, req, reply) => {
     if (err instanceof PolicyDenied) {
+      await login.audit(req, { event: 'login.refused', outcome: 'deny', reason: err.code, interactionId: err.uid, rule: err.decision.rule.id, policyVersion: err.decision.rule.version })
+        .catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, 'audit of a refusal failed'));
       const browserValue = browser.read(req);
       const locale = pickLocale((req.query as { lang?: unknown } | undefined)?.lang ?? err.locale);
       return reply.code(403).type('text/html').send(renderRefusal({
@@ -187,6 +201,10 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const logLine = { requestId, code: broker.code, detail: broker.detail, uid, err: broker.code === 'internal' ? err : undefined };
     if (entry.status >= 500) log.error(logLine, 'login step failed');
     else log.warn(logLine, 'login step refused');
+    // No refusal goes unrecorded; an audit failure here is logged (the page is shown anyway).
+    const event = req.url.startsWith('/upstream/') ? 'upstream.callback' : err instanceof OtpLocked ? 'otp.locked' : 'login.refused';
+    await login.audit(req, { event, outcome: 'failure', reason: broker.code, interactionId: uid && /^[A-Za-z0-9_-]{10,64}$/.test(uid) ? uid : undefined, idp: err instanceof TransactionError ? err.tx.idp : undefined })
+      .catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, 'audit of a refusal failed'));
     const browserValue = browser.read(req);
     const liveUid = uid && /^[A-Za-z0-9_-]{10,64}$/.test(uid) && broker.code !== 'interaction_expired' ? uid : undefined;
     return reply.code(entry.status).type('text/html').header('cache-control', 'no-store').send(renderErrorPage({

@@ -60,9 +60,11 @@ export async function signatureRoutes(app: FastifyInstance, login: LoginContext,
     } catch (err) {
       if (!(err instanceof SignatureError)) throw err;
       log.warn({ uid: s.uid, reason: err.reason, serial: err.certificate?.serial, issuer: err.certificate?.issuer, detail: err.message }, 'signature refused');
+      await login.audit(req, { event: 'signature.refused', outcome: 'failure', reason: err.reason, ...login.who(s.l, s.d), detail: { serial: err.certificate?.serial ?? '', issuer: err.certificate?.issuer ?? '', format: proof.format } });
       throw new BrokerError(err.reason as ErrorCode, err.message, { cause: err });
     }
     log.info({ uid: s.uid, serial: verified.certificate.serial, issuer: verified.certificate.issuer, format: proof.format, device }, 'signature verified');
+    await login.audit(req, { event: 'signature.verified', outcome: 'success', ...login.who(s.l, s.d), detail: { serial: verified.certificate.serial, issuer: verified.certificate.issuer, format: proof.format, device } });
     const next: LoginInProgress = {
       ...s.l, steps: s.l.steps.filter((x) => x !== 'signature'), done: [...s.l.done, device === 'sim' ? 'sc' : 'hwk'],
       signature: { serial: verified.certificate.serial, issuer: verified.certificate.issuer, device },

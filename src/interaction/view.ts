@@ -98,7 +98,11 @@ form{margin:0}label{display:block;margin:.5rem 0 .25rem;font-weight:600}
 input[type=text],input[type=password]{width:100%;font:inherit;padding:.6rem;border:1px solid #90a4ae;border-radius:6px}
 #code{font-size:1.4rem;letter-spacing:.3rem;max-width:12rem}
 textarea{width:100%;font:.9rem/1.4 ui-monospace,monospace;padding:.5rem;border:1px solid #90a4ae;border-radius:6px}select{font:inherit;padding:.4rem}
-fieldset{border:1px solid #dde3ea;border-radius:6px;margin:.75rem 0}fieldset label{display:inline;font-weight:400;margin-right:1rem}
+fieldset{border:1px solid #dde3ea;border-radius:6px;margin:.75rem 0}
+.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.25rem 1rem}.filters label{font-weight:400;font-size:.9rem}
+.filters input{width:100%;font:inherit;padding:.35rem;border:1px solid #90a4ae;border-radius:4px}.filters button{grid-column:1/-1}
+table.events{border-collapse:collapse;width:100%;font-size:.85rem;background:#fff}table.events th,table.events td{border:1px solid #dde3ea;padding:.25rem .4rem;text-align:left}
+main.wrap:has(table.events){max-width:72rem}.chart{margin:0 0 1rem;background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:.5rem}fieldset label{display:inline;font-weight:400;margin-right:1rem}
 .tabs{margin:0 0 1rem}.tabs a{display:inline-block;padding:.4rem .8rem;margin-right:.3rem;border:1px solid #90a4ae;border-radius:6px;color:#1565c0;text-decoration:none}
 .tabs a.on{background:#1565c0;color:#fff;border-color:#1565c0}.qr svg{width:220px;height:220px}.secret{word-break:break-all}
 `;

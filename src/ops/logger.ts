@@ -24,12 +24,16 @@ export function redactUrl(raw: string): string {
   return `${raw.slice(0, q)}?${params.toString().replaceAll('%5Bredacted%5D', '[redacted]')}`;
 }
 
+// Audit events and seals are pseudonymised when built and must stay byte-identical to the
+// stored copy (their hashes and signatures are the proof): the digit filter leaves them alone.
+const VERBATIM = new Set(['audit', 'auditSeal']);
+
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubDigits(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = depth === 0 && VERBATIM.has(k) ? v : scrub(v, depth + 1);
   return out;
 }
 

@@ -113,7 +113,7 @@ export function findAccountFn(records: LoginRecords) {
   return async (ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<Account | undefined> => {
     const record = await records.find(sub, authTimeOf(ctx, token));
     if (!record) return undefined;
-    return { accountId: sub, claims: () => claimsOf(record) };
+    return { accountId: sub, claims: () => claimsOf(record), record } as Account;
   };
 }
 

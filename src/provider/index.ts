@@ -7,6 +7,8 @@ import { ACR_VALUES, acrLevel, findAccountFn, pairwiseSubject, requestedAcrLevel
 import { storeAdapter } from './adapter.js';
 import type { SigningKey } from './keys.js';
 import type { UpstreamLogout } from './logout.js';
+import type { AuditLog } from '../audit/index.js';
+import { providerAudit } from './audit-hooks.js';
 import { logoutSource, postLogoutSuccessSource, renderError, type PageContext } from './pages.js';
 
 export interface ProviderDeps {
@@ -19,6 +21,7 @@ export interface ProviderDeps {
   policy: () => Policy;
   pages: PageContext;
   logout: UpstreamLogout;
+  audit: AuditLog;
 }
 
 export const ACCESS_TOKEN_TTL = 600;
@@ -181,6 +184,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(cfg.issuer, configuration);
+  const audited = providerAudit(deps.audit, provinceOf, deps.pages.log);
   provider.proxy = cfg.proxy;
 
   provider.use(async (ctx, next) => {
@@ -191,6 +195,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     await next();
     await burnCodeOnFailedRedemption(ctx as KoaContextWithOIDC);
     await deps.logout.afterConfirm(ctx as KoaContextWithOIDC);
+    await audited(ctx as KoaContextWithOIDC);
   });
   return provider;
 }

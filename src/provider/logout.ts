@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { z } from 'zod';
+import type { AuditLog } from '../audit/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Store } from '../store/store.js';
 import type { Upstreams } from '../upstream/index.js';
@@ -29,7 +30,7 @@ export class UpstreamLogout {
   readonly returnPath = '/upstream/logged-out';
 
   constructor(
-    private readonly deps: { store: Store; upstreams: Upstreams; logins: LoginRecords; issuer: string; log: Logger },
+    private readonly deps: { store: Store; upstreams: Upstreams; logins: LoginRecords; issuer: string; log: Logger; audit: AuditLog },
   ) {}
 
   /** On the confirmation page: a hidden field referring to the plan, or '' when there is nothing to end upstream. */
@@ -68,6 +69,7 @@ export class UpstreamLogout {
     upstreamUrl.searchParams.set('state', state);
     await this.deps.store.set(returnKey(state), destination, PLAN_TTL);
     this.deps.log.info({ idp: p.idp }, 'logout: ending the upstream session');
+    await this.deps.audit.append({ event: 'logout.upstream', outcome: 'info', idp: p.idp, subject: undefined, client: ctx.oidc.client?.clientId });
     ctx.redirect(upstreamUrl.href);
     ctx.status = 303;
   }

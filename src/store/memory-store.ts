@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../ops/clock.js';
-import type { Store, StoreHealth } from './store.js';
+import type { Store, StoreHealth, StreamEntry } from './store.js';
 
 interface Entry {
   value: string | Set<string>;
@@ -97,6 +97,32 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  private readonly streams = new Map<string, StreamEntry[]>();
+  private lastStreamId = '0-0';
+
+  async streamAdd(key: string, fields: Record<string, string>) {
+    const ms = this.clock.now();
+    const [lastMs, lastSeq] = this.lastStreamId.split('-').map(Number) as [number, number];
+    const id = ms > lastMs ? `${ms}-0` : `${lastMs}-${lastSeq + 1}`;
+    this.lastStreamId = id;
+    const list = this.streams.get(key) ?? [];
+    list.push([id, { ...fields }]);
+    this.streams.set(key, list);
+    return id;
+  }
+
+  async streamRange(key: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
+    const list = this.streams.get(key) ?? [];
+    return list.filter(([id]) => (start === '-' || compareIds(id, start) >= 0) && (end === '+' || compareIds(id, end) <= 0)).slice(0, count);
+  }
+
+  async streamTrim(key: string, minId: string) {
+    const list = this.streams.get(key) ?? [];
+    const kept = list.filter(([id]) => compareIds(id, minId) >= 0);
+    this.streams.set(key, kept);
+    return list.length - kept.length;
+  }
+
   async ttl(key: string) {
     const e = this.live(key);
     return e ? Math.ceil((e.expiresAt - this.clock.now()) / 1000) : -2;
@@ -110,4 +136,11 @@ export class MemoryStore implements Store {
     clearInterval(this.sweeper);
     this.data.clear();
   }
+}
+
+/** Compare stream ids `ms-seq` (or a bare `ms`). */
+export function compareIds(a: string, b: string): number {
+  const [am, as = '0'] = a.split('-');
+  const [bm, bs = '0'] = b.split('-');
+  return Number(am) - Number(bm) || Number(as) - Number(bs);
 }

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/schema.js';
-import { StoreUnavailableError, type Store, type StoreHealth } from './store.js';
+import { StoreUnavailableError, type Store, type StoreHealth, type StreamEntry } from './store.js';
 
 type Client = Redis | Cluster;
 type ScriptClient = { igateSetIfGreater(key: string, value: string, ttl: string): Promise<number> };
@@ -114,6 +114,23 @@ export class RedisStore implements Store {
   async setIfGreater(key: string, value: number, ttlSeconds: number) {
     const reply = await this.run(() => (this.client as unknown as ScriptClient).igateSetIfGreater(key, String(value), String(ttl(ttlSeconds))));
     return reply === 1;
+  }
+
+  streamAdd(key: string, fields: Record<string, string>) {
+    return this.run(async () => (await this.client.xadd(key, '*', ...Object.entries(fields).flat())) ?? '');
+  }
+
+  async streamRange(key: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
+    const rows = await this.run(() => this.client.xrange(key, start, end, 'COUNT', count));
+    return rows.map(([id, flat]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+      return [id, fields];
+    });
+  }
+
+  streamTrim(key: string, minId: string) {
+    return this.run(() => this.client.xtrim(key, 'MINID', minId));
   }
 
   ttl(key: string) {

@@ -27,12 +27,20 @@ export interface Store {
    * stored. Records the last accepted TOTP time step so that a code works once across instances.
    */
   setIfGreater(key: string, value: number, ttlSeconds: number): Promise<boolean>;
+  /** XADD key * field value: appends to a stream, returns the entry id (ms-seq). */
+  streamAdd(key: string, fields: Record<string, string>): Promise<string>;
+  /** XRANGE key start end COUNT n (ids or '-' / '+'). */
+  streamRange(key: string, start: string, end: string, count: number): Promise<StreamEntry[]>;
+  /** XTRIM key MINID id: drops entries older than id. */
+  streamTrim(key: string, minId: string): Promise<number>;
   /** Remaining TTL in seconds, -2 when the key does not exist. */
   ttl(key: string): Promise<number>;
   /** Readiness: reachable, and what it reports of itself. */
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }
+
+export type StreamEntry = [id: string, fields: Record<string, string>];
 
 export interface StoreHealth {
   ok: boolean;
