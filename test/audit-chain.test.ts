@@ -145,7 +145,7 @@ t.test('log injection: control characters and huge strings become one bounded, w
   await l.append({ event: 'login.refused', outcome: 'failure', reason: `evil\r\n{"event":"forged"}\u001b[31m${'x'.repeat(1_000_000)}`, userAgent: 'a\nb' });
   const last = (await raw()).at(-1)!;
   const e = JSON.parse(last[1].e!) as AuditEvent;
-  t.notMatch(e.reason, /[\r\n\u001b]/);
+  t.notOk(/[\r\n]/.test(e.reason!) || e.reason!.includes(String.fromCharCode(27)), "no control characters");
   t.ok(e.reason!.length <= 121);
   t.equal(e.userAgent, 'a b');
   t.equal(createHash('sha256').update('x').digest('hex').length, 64);
