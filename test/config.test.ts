@@ -37,6 +37,7 @@ t.test('check-config accepts the shipped dev config and the documented productio
   const prodEnv = {
     NODE_ENV: 'production', COOKIE_KEY: 'k'.repeat(40), SUBJECT_KEY: 's'.repeat(40), VNEID_SECRET: 'v'.repeat(40),
     DVCQG_SECRET: 'd'.repeat(40), LAMDONG_SECRET: 'l'.repeat(40), DAKNONG_SECRET: 'n'.repeat(40), REDIS_PASSWORD: 'r'.repeat(20),
+    OTP_KEY: Buffer.alloc(32, 7).toString('base64'), SMS_TOKEN: 's'.repeat(40), AUDIT_KEY: 'a'.repeat(40),
   };
   const prod = await cli(['check-config', 'config/example.production.yaml'], prodEnv);
   t.equal(prod.code, 0, prod.stderr);
@@ -88,6 +89,7 @@ t.test('the server refuses to start in production with the embedded store', asyn
   const res = await cli(['--config', cfgFile], {
     NODE_ENV: 'production', SIGNING_JWKS: jwks, COOKIE_KEY: 'k'.repeat(40), SUBJECT_KEY: 's'.repeat(40), VNEID_SECRET: 'v'.repeat(40),
     DVCQG_SECRET: 'd'.repeat(40), LAMDONG_SECRET: 'l'.repeat(40), DAKNONG_SECRET: 'n'.repeat(40), REDIS_URL: '',
+    OTP_KEY: Buffer.alloc(32, 7).toString('base64'), SMS_TOKEN: 's'.repeat(40), AUDIT_KEY: 'a'.repeat(40),
   });
   t.equal(res.code, 1);
   t.match(res.stderr, 'NODE_ENV=production needs Redis');

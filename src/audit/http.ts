@@ -125,7 +125,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AuditHttpDeps): Pr
       stats(deps.store, deps.audit.keys, filter, deps.timeZone),
     ]);
     await record(req, auditor, 'dashboard', 'dashboard');
-    return reply.type('text/html').header('cache-control', 'no-store').send(dashboard(auditor, q, page, s, deps.support));
+    return reply.type('text/html').header('cache-control', 'no-store').send(dashboard(auditor, q, page, s, deps.support, deps.timeZone));
   });
 }
 
@@ -139,11 +139,12 @@ function loginPage(csrf: string, support: string, failed: boolean): string {
   });
 }
 
-const OUTCOME_VI: Record<string, string> = { success: 'thành công', refused: 'bị từ chối' };
+const OUTCOME_VI: Record<string, string> = { success: 'thành công', refused: 'bị từ chối', failure: 'thất bại', deny: 'từ chối', would_deny: 'sẽ từ chối (chạy thử)', info: 'ghi nhận' };
 const TYPE_VI: Record<string, string> = { citizen: 'công dân', business: 'doanh nghiệp', organization: 'tổ chức', '-': '—' };
 const STEP_VI: Record<string, string> = { 'otp.verified': 'OTP đúng', 'otp.failed': 'OTP sai', 'otp.locked': 'OTP bị khoá', 'signature.verified': 'chữ ký số hợp lệ', 'signature.refused': 'chữ ký số bị từ chối' };
 
-function dashboard(auditor: string, q: Record<string, unknown>, page: Awaited<ReturnType<typeof query>>, s: Awaited<ReturnType<typeof stats>>, support: string): string {
+function dashboard(auditor: string, q: Record<string, unknown>, page: Awaited<ReturnType<typeof query>>, s: Awaited<ReturnType<typeof stats>>, support: string, timeZone: string): string {
+  const when = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
   const v = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : '');
   const days = Object.keys(s.days).sort();
   const seriesKeys = [...new Set(days.flatMap((d) => Object.keys(s.days[d]!)))].filter((k) => k.startsWith('success|')).sort();
@@ -166,8 +167,8 @@ ${field('outcome', 'Kết quả (success, failure, deny, would_deny)')}${field('
 <button type="submit">Lọc</button></form>
 <p><a href="/audit/events?${qs}&format=csv&limit=1000">Tải CSV</a> · <a href="/audit/events?${qs}&limit=1000">Tải JSON</a></p>
 <section aria-label="Biểu đồ">${[logins, refusals, steps].map((c) => raw(c))}</section>
-<table class="events"><thead><tr><th>Thời gian</th><th>Sự kiện</th><th>Kết quả</th><th>Lý do</th><th>Cổng</th><th>Hệ thống</th><th>Loại tài khoản</th><th>Định danh</th><th>Quy định</th></tr></thead>
-<tbody>${page.events.map((e) => html`<tr><td>${e.time.replace('T', ' ').slice(0, 19)}</td><td>${e.event}</td><td>${OUTCOME_VI[e.outcome] ?? e.outcome}</td><td>${e.reason ?? ''}</td><td>${e.client ?? ''}</td><td>${e.idp ?? ''}</td><td>${TYPE_VI[e.accountType ?? '-'] ?? e.accountType}</td><td>${e.maskedId ?? ''}</td><td>${e.rule ?? ''}</td></tr>`)}</tbody></table>
+<table class="events"><thead><tr><th>Thời gian (giờ Việt Nam)</th><th>Sự kiện</th><th>Kết quả</th><th>Lý do</th><th>Cổng</th><th>Hệ thống</th><th>Loại tài khoản</th><th>Định danh</th><th>Quy định</th></tr></thead>
+<tbody>${page.events.map((e) => html`<tr><td>${when.format(new Date(e.time)).replace(',', '')}</td><td>${e.event}</td><td>${OUTCOME_VI[e.outcome] ?? e.outcome}</td><td>${e.reason ?? ''}</td><td>${e.client ?? ''}</td><td>${e.idp ?? ''}</td><td>${TYPE_VI[e.accountType ?? '-'] ?? e.accountType}</td><td>${e.maskedId ?? ''}</td><td>${e.rule ?? ''}</td></tr>`)}</tbody></table>
 ${page.next ? html`<p><a class="button secondary" href="/audit/?${qs}&cursor=${page.next}">Trang sau</a></p>` : ''}
 <p class="meta">${s.total} sự kiện khớp bộ lọc.</p>`,
   });
