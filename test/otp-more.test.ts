@@ -84,3 +84,26 @@ t.test('operator reset of a TOTP enrolment (igate-broker otp reset), then Redis 
   t.equal(denied.status, 503, 'no OTP without the store: replay and lockout checks are never skipped (FT-02)');
   t.match(denied.body, 'Hệ thống tạm thời gián đoạn');
 });
+
+t.test('the same TOTP code sent at once to two instances: exactly one accepts it (OTP-03)', async (t) => {
+  const { startRedis } = await import('./helpers/redis.js');
+  const { RedisStore } = await import('../src/store/redis-store.js');
+  const { SecretBox, Totp } = await import('../src/stepup/index.js');
+  const redis = await startRedis();
+  const cfg = { url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 1000, connectTimeoutMs: 2000, sentinelName: 'mymaster' };
+  const [a, b] = await Promise.all([RedisStore.connect(cfg), RedisStore.connect(cfg)]);
+  t.teardown(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await redis.stop();
+  });
+  const box = new SecretBox([{ id: 'k', key: Buffer.alloc(32, 3).toString('base64') }]);
+  const clock = { now: () => Date.now() };
+  const one = new Totp(a, box, clock, 'igate');
+  const two = new Totp(b, box, clock, 'igate');
+  const enrol = await one.startEnrolment('uid-x', 'person-x', 'label');
+  t.equal(await one.confirmEnrolment('uid-x', 'person-x', await generate({ secret: enrol.secret, epoch: Math.floor(Date.now() / 1000) - 30 })), 'ok');
+  const code = await generate({ secret: enrol.secret });
+  const results = await Promise.all([one.verify('person-x', code), two.verify('person-x', code), one.verify('person-x', code), two.verify('person-x', code)]);
+  t.equal(results.filter((r) => r === 'ok').length, 1, `exactly one accepted: ${results.join(', ')}`);
+  t.equal(results.filter((r) => r === 'replayed').length, 3);
+});

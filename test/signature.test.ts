@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import * as jose from 'jose';
 import { signCms, signJws, TestPki, type Issued } from '../src/dev/pki.js';
 import { taxCodesOf, UID_OID, x509 } from '../src/signature/pki.js';
-import type { Browser} from './helpers/browser.js';
-import { findForm, type Page } from './helpers/browser.js';
+import { Browser, findForm, type Page } from './helpers/browser.js';
 import { login, startStack, TestPortal } from './helpers/stack.js';
 
 // Business logins with a digital signature: generated certificates shaped like Vietnamese ones.
@@ -155,4 +154,28 @@ t.test('no current CRL for an issuer: refused by default, accepted when fail-ope
   t.equal(refused?.reason, 'signature_revocation_unavailable');
   const ok = await verifyProof(proof, { ...base, revocationFailOpen: true });
   t.equal(ok.certificate.serial, good.cert.serialNumber);
+});
+
+t.test('an operator may accept DVCQG\'s own "USB ký số" login as the signature (off by default)', async (t) => {
+  const trusting = await startStack({
+    policy: { default: { phases: [{ from: '2020-01-01', citizen: ['vneid'], business: ['dvcqg+signature'] }] } },
+    tweak: (raw) => {
+      raw.signature = { trustedRoots: [join(dir, 'root.pem')], crls: [join(dir, 'issuing.crl.pem'), join(dir, 'root.crl.pem')], upstreamSignatureSufficient: true };
+    },
+  });
+  t.teardown(() => trusting.close());
+  const p = new TestPortal(trusting);
+  const browser = new Browser();
+  const req = await p.authorize();
+  const chooser = await browser.go(req.url);
+  const atDvcqg = await browser.submit(chooser, { choice: 'business:dvcqg' });
+  const usbTab = await browser.go(new URL(/href="([^"]*tab=usb)"/.exec(atDvcqg.body)![1]!.replaceAll('&amp;', '&'), atDvcqg.url).href);
+  const otp = await browser.submit(usbTab, { username: MST, password: 'Matkhau@123' });
+  const done = await browser.submit(otp, { otp: '123456' }, { stopAt: p.isCallback });
+  t.ok(p.isCallback(done.url), 'no signature page: DVCQG reported the USB token login');
+  const tokens = await p.exchange(done.url, req);
+  t.equal(tokens.claims()!.acr, 'urn:igate:acr:3');
+  t.ok((tokens.claims()!.amr as string[]).includes('hwk'));
+  const plain = await login(p, { idp: 'dvcqg', accountType: 'business', username: MST });
+  t.match(plain.page.url, /\/signature$/, 'a password login still has to sign');
 });
