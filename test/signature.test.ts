@@ -179,3 +179,51 @@ t.test('an operator may accept DVCQG\'s own "USB ký số" login as the signatur
   const plain = await login(p, { idp: 'dvcqg', accountType: 'business', username: MST });
   t.match(plain.page.url, /\/signature$/, 'a password login still has to sign');
 });
+
+t.test('OCSP where the certificate names a responder: a revoked answer refuses, a good one passes, no answer and no CRL fails closed', async (t) => {
+  const { createServer } = await import('node:http');
+  const { ocspRespond } = await import('../src/dev/pki.js');
+  const revokedSerials = new Set<string>();
+  let up = true;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      if (!up) return void res.writeHead(503).end();
+      const der = Buffer.concat(chunks);
+      const answer = await ocspRespond(der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength), pki.issuing, revokedSerials);
+      res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(Buffer.from(answer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const ocspUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/ocsp`;
+  const sign = async (who: Issued) => {
+    const { page, browser, challenge } = await toSignature();
+    return post(browser, page, { format: 'cms', signature: await signCms(challenge, who, [pki.issuing.cert], { detached: false }) });
+  };
+
+  const good = await pki.issue({ mst: MST, ocspUrl });
+  t.ok(portal.isCallback((await sign(good)).url), 'OCSP says good (and the CRL does not list it): accepted');
+
+  const bad = await pki.issue({ mst: MST, ocspUrl });
+  revokedSerials.add(bad.cert.serialNumber.replace(/^0+/, ''));
+  const refused = await sign(bad);
+  t.match(refused.body, '<code>signature_revoked</code>', 'revoked by OCSP although the CRL does not list it');
+  t.ok(stack.logs.some((l) => l.msg === 'signature refused' && String(l.detail).includes('(OCSP)')));
+
+  // Without a CRL for the issuing CA, OCSP alone decides; when the responder is down: fail closed.
+  const { TrustStore } = await import('../src/signature/trust.js');
+  const { verifyProof } = await import('../src/signature/verify.js');
+  const { createLogger } = await import('../src/ops/logger.js');
+  const trust = await TrustStore.load({ trustedRoots: [join(dir, 'root.pem')], crls: [join(dir, 'root.crl.pem')], crlRefreshSeconds: 3600, crlTimeoutMs: 1000 }, createLogger({ level: 'silent' }));
+  const fresh = await pki.issue({ mst: MST, ocspUrl });
+  const proof = { format: 'cms' as const, signature: await signCms('c', fresh, [pki.issuing.cert], { detached: false }) };
+  const base = { expected: 'c', taxCode: MST, trust, now: Date.now(), isOtherChallenge: () => false, revocationFailOpen: false, ocspTimeoutMs: 1000 };
+  t.equal((await verifyProof(proof, base)).certificate.serial, fresh.cert.serialNumber, 'OCSP good, no CRL: accepted');
+  up = false;
+  const other = await pki.issue({ mst: MST, ocspUrl });
+  const proof2 = { format: 'cms' as const, signature: await signCms('c', other, [pki.issuing.cert], { detached: false }) };
+  const refused2 = await verifyProof(proof2, base).then(() => undefined, (e: unknown) => e as { reason?: string });
+  t.equal(refused2?.reason, 'signature_revocation_unavailable', 'responder down and no CRL: refused');
+});

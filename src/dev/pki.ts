@@ -37,6 +37,8 @@ export interface IssueOptions {
   issuer?: Issued;
   ca?: boolean;
   serial?: string;
+  /** Name an OCSP responder (Authority Information Access). */
+  ocspUrl?: string;
 }
 
 let serialCounter = 0x1000;
@@ -69,7 +71,8 @@ export class TestPki {
       signingKey: dom(issuer.keys.privateKey), publicKey: dom(k.publicKey), signingAlgorithm: ALG,
       extensions: o.ca
         ? [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
-        : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(o.keyUsage ?? (x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation), true)],
+        : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(o.keyUsage ?? (x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation), true),
+          ...(o.ocspUrl ? [new x509.AuthorityInfoAccessExtension({ ocsp: [new x509.GeneralName('url', o.ocspUrl)] })] : [])],
     });
     return { cert, keys: k };
   }
@@ -139,4 +142,31 @@ export async function loadDevSigner(dir: string, mst: string): Promise<{ signer:
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A test OCSP responder's answer: the issuing CA signs "good", or "revoked" for the serials given.
+ * (Development and tests: a real CA runs its own responder.)
+ */
+export async function ocspRespond(requestDer: ArrayBuffer, issuer: Issued, revokedSerials: ReadonlySet<string>): Promise<ArrayBuffer> {
+  const request = pkijs.OCSPRequest.fromBER(requestDer);
+  const reqCert = request.tbsRequest.requestList[0]!.reqCert;
+  const serial = Buffer.from(reqCert.serialNumber.valueBlock.valueHexView).toString('hex').replace(/^0+/, '');
+  const basic = new pkijs.BasicOCSPResponse();
+  basic.tbsResponseData.responderID = pkijs.Certificate.fromBER(issuer.cert.rawData).subject;
+  basic.tbsResponseData.producedAt = new Date();
+  const single = new pkijs.SingleResponse();
+  single.certID = reqCert;
+  single.certStatus = revokedSerials.has(serial)
+    ? new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 1 }, value: [new asn1js.GeneralizedTime({ valueDate: new Date(Date.now() - 60_000) })] })
+    : new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 } });
+  single.thisUpdate = new Date(Date.now() - 60_000);
+  single.nextUpdate = new Date(Date.now() + 3_600_000);
+  basic.tbsResponseData.responses.push(single);
+  basic.certs = [pkijs.Certificate.fromBER(issuer.cert.rawData)];
+  await basic.sign(dom(issuer.keys.privateKey) as never, 'SHA-256');
+  const response = new pkijs.OCSPResponse();
+  response.responseStatus.valueBlock.valueDec = 0;
+  response.responseBytes = new pkijs.ResponseBytes({ responseType: '1.3.6.1.5.5.7.48.1.1', response: new asn1js.OctetString({ valueHex: basic.toSchema().toBER(false) }) });
+  return response.toSchema().toBER(false);
 }

@@ -61,7 +61,7 @@ export class Signatures {
     const record = raw ? challengeRecord.parse(JSON.parse(raw)) : undefined;
     if (!record || record.expiresAt <= now) throw new SignatureError('signature_challenge_expired');
     return verifyProof(proof, {
-      expected: record.content, taxCode, trust: this.trust, now, revocationFailOpen: this.cfg.revocationFailOpen,
+      expected: record.content, taxCode, trust: this.trust, now, revocationFailOpen: this.cfg.revocationFailOpen, ocspTimeoutMs: this.cfg.crlTimeoutMs,
       isOtherChallenge: (content) => {
         try {
           const c = challengeShape.parse(JSON.parse(content));

@@ -1,5 +1,6 @@
 import * as jose from 'jose';
 import { isCa, keyUsageAllowsSigning, pkijs, taxCodesOf, x509 } from './pki.js';
+import { ocspStatus, ocspUrls } from './ocsp.js';
 import type { TrustStore } from './trust.js';
 
 /**
@@ -41,6 +42,7 @@ export interface VerifyOptions {
   trust: TrustStore;
   now: number;
   revocationFailOpen: boolean;
+  ocspTimeoutMs?: number | undefined;
   /** Is this signed content a challenge of this broker for another login? (its own reason) */
   isOtherChallenge: (content: string) => boolean;
 }
@@ -148,13 +150,17 @@ export async function verifyProof(proof: Proof, opts: VerifyOptions): Promise<Ve
     }
   }
   if (!keyUsageAllowsSigning(leaf)) throw new SignatureError('signature_key_usage', info(leaf), 'key usage allows neither digitalSignature nor nonRepudiation');
+  // Revocation of every certificate below the root: its issuer's CRL (configured) and OCSP (where the
+  // certificate names a responder). Revoked by either: refused. Neither answers: fail closed unless configured open.
   for (let i = 0; i < chain.length - 1; i++) {
-    const crl = await opts.trust.crlFor(chain[i + 1]!, opts.now);
-    if (!crl) {
-      if (opts.revocationFailOpen) continue;
-      throw new SignatureError('signature_revocation_unavailable', info(leaf), `no current CRL from "${chain[i + 1]!.subject}"`);
+    const [cert, issuer] = [chain[i]!, chain[i + 1]!];
+    const crl = await opts.trust.crlFor(issuer, opts.now);
+    if (crl?.findRevoked(cert)) throw new SignatureError('signature_revoked', info(leaf), `${cert.subject} serial ${cert.serialNumber} is revoked (CRL)`);
+    const ocsp = ocspUrls(cert).length ? await ocspStatus(cert, issuer, { timeoutMs: opts.ocspTimeoutMs ?? 5000, now: opts.now, above: chain.slice(i + 2) }) : 'unavailable';
+    if (ocsp === 'revoked') throw new SignatureError('signature_revoked', info(leaf), `${cert.subject} serial ${cert.serialNumber} is revoked (OCSP)`);
+    if (!crl && ocsp !== 'good' && !opts.revocationFailOpen) {
+      throw new SignatureError('signature_revocation_unavailable', info(leaf), `no current CRL from "${issuer.subject}"${ocspUrls(cert).length ? ` and OCSP answered ${ocsp}` : ''}`);
     }
-    if (crl.findRevoked(chain[i]!)) throw new SignatureError('signature_revoked', info(leaf), `${chain[i]!.subject} serial ${chain[i]!.serialNumber} is revoked`);
   }
   const codes = taxCodesOf(leaf);
   if (!codes.includes(opts.taxCode)) throw new SignatureError('signature_mst_mismatch', info(leaf), `certificate MST ${codes.join(', ') || '(none)'} ≠ account MST`);
