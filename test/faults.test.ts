@@ -74,3 +74,19 @@ t.test('the embedded store runs the whole login (development without Redis)', as
   const ready = await (await fetch(`${stack.issuer}/readyz`)).json();
   t.match(ready, { store: { kind: 'memory' } });
 });
+
+t.test('upstream logins per IP are limited: 429 with Retry-After, shared through Redis (LD-02)', async (t) => {
+  const stack = await startStack({ tweak: (raw) => { raw.limits = { loginsPerIpPerMinute: 3 }; } });
+  t.teardown(() => stack.close());
+  const portal = new TestPortal(stack);
+  const statuses: number[] = [];
+  let last;
+  for (let i = 0; i < 4; i++) {
+    const browser = new Browser();
+    last = await browser.request((await portal.authorize({ idp_hint: 'vneid' })).url).then((p) => browser.follow(p, (u) => u.startsWith(stack.vneid.url)));
+    statuses.push(last.status);
+  }
+  t.same(statuses, [0, 0, 0, 429], 'three go to the upstream, the fourth is refused');
+  t.equal(last!.headers.get('retry-after'), '60');
+  t.match(last!.body, 'Quá nhiều yêu cầu đăng nhập');
+});

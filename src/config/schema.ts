@@ -248,6 +248,10 @@ export function configSchema(opts: SchemaOptions) {
       ttlSeconds: z.number().int().min(60).max(7 * 86400).default(8 * 3600),
       interactionTtlSeconds: z.number().int().min(60).max(3600).default(600),
     }).strict().default({ ttlSeconds: 8 * 3600, interactionTtlSeconds: 600 }),
+    /** Upstream logins started per client IP per minute (generous: many citizens share a carrier-grade NAT). */
+    limits: z.object({
+      loginsPerIpPerMinute: z.number().int().min(1).max(100_000).default(120),
+    }).strict().default({ loginsPerIpPerMinute: 120 }),
     ui: z.object({
       supportContact: z.string().default('1900 1096'),
     }).strict().default({ supportContact: '1900 1096' }),

@@ -288,6 +288,16 @@ export const ERRORS = {
     },
     operator: 'The certificate UID MST does not equal the tax_code from the upstream (branch suffix compared exactly).',
   },
+  too_many_requests: {
+    status: 429,
+    oauth: 'temporarily_unavailable',
+    title: { vi: 'Quá nhiều yêu cầu đăng nhập', en: 'Too many login attempts' },
+    message: {
+      vi: 'Có quá nhiều yêu cầu đăng nhập từ địa chỉ mạng của bạn trong thời gian ngắn. Vui lòng chờ một phút rồi thử lại.',
+      en: 'Too many logins were started from your network address in a short time. Please wait a minute and try again.',
+    },
+    operator: 'More than limits.loginsPerIpPerMinute upstream logins started from one IP in a minute (shared by all instances).',
+  },
   store_unavailable: {
     status: 503,
     oauth: 'temporarily_unavailable',

@@ -31,6 +31,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   const localeOf = (req: FastifyRequest, d?: Details) => login.localeOf(req, d);
 
   async function toUpstream(req: FastifyRequest, reply: FastifyReply, d: Details, up: UpstreamClient, accountType: AccountType | undefined, locale: Locale, fresh = false) {
+    // Upstream logins per IP per minute, counted in the store for all instances.
+    const started = await store.increment(`rl-login:{${req.ip}}:${Math.floor(clock.now() / 60_000)}`, 120);
+    if (started > cfg.limits.loginsPerIpPerMinute) {
+      reply.header('retry-after', '60');
+      throw new BrokerError('too_many_requests', `${started} upstream logins from ${req.ip} this minute`);
+    }
     const forceLogin = fresh || d.prompt.reasons.includes('login_prompt') || d.prompt.reasons.includes('max_age');
     const url = await startTransaction(store, up, {
       uid: d.uid, accountType, browserId: browser.ensure(req, reply), forceLogin, locale, now: clock.now(),
@@ -234,7 +240,7 @@ function onlyStepUpMissing(d: Details): boolean {
 }
 
 function retryable(code: string): boolean {
-  return code.startsWith('signature_') || ['upstream_denied', 'upstream_error', 'upstream_unavailable', 'upstream_invalid_response', 'upstream_mixup', 'account_type_mismatch', 'invalid_choice', 'csrf_invalid', 'identity_incomplete', 'account_not_allowed', 'store_unavailable'].includes(code);
+  return code.startsWith('signature_') || ['too_many_requests', 'upstream_denied', 'upstream_error', 'upstream_unavailable', 'upstream_invalid_response', 'upstream_mixup', 'account_type_mismatch', 'invalid_choice', 'csrf_invalid', 'identity_incomplete', 'account_not_allowed', 'store_unavailable'].includes(code);
 }
 
 export function toBrokerError(err: unknown): BrokerError {
