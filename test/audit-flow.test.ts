@@ -75,7 +75,21 @@ t.test('no national id, phone, token, cookie or OTP in clear in any stored event
     t.notOk(logText.includes(secret), `log: no ${secret.slice(0, 4)}…`);
   }
   t.notMatch(streamText, /eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/, 'no token in the stream (seals are kept as their own entries)');
-  t.ok((await stored()).some((e) => e.event === 'otp.verified' && e.detail?.method === 'sms'));
+  const all = await stored();
+  const uid = all.find((e) => e.event === 'otp.verified' && e.detail?.method === 'sms')!.interactionId!;
+  t.same(all.filter((e) => e.interactionId === uid).map((e) => `${e.event}:${e.outcome}`),
+    ['chooser.shown:info', 'upstream.redirect:info', 'upstream.callback:success', 'policy.decision:success', 'otp.sent:success', 'otp.verified:success', 'login.finished:success'],
+    'the OTP path emits the catalogue events in order');
+  t.match(all.find((e) => e.event === 'login.finished' && e.interactionId === uid), { acr: 'urn:igate:acr:2', amr: ['pwd', 'sms', 'mfa'] });
+});
+
+t.test('a browser returning after its login expired: session.expired, then the chooser', async (t) => {
+  const { browser, page, req } = await login(lamdong, { idp: 'vneid', username: '079088001234' });
+  await lamdong.exchange(page.url, req);
+  for (const key of await stack.redis.client.keys(`${stack.redis.keyPrefix}login:*`)) await stack.redis.client.del(key.slice(stack.redis.keyPrefix.length));
+  const again = await browser.go((await lamdong.authorize()).url, lamdong.isCallback);
+  t.match(again.body, 'name="choice"');
+  t.ok((await stored()).some((e) => e.event === 'session.expired' && e.client === 'lamdong-igate'));
 });
 
 t.test('auditor API: tokens, filters by national id, cursor pagination, CSV; every query audited', async (t) => {

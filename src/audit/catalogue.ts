@@ -20,6 +20,7 @@ export const AUDIT_EVENTS = {
   'login.abandoned': { v: 1, what: 'the person went back to the portal (OAuth error sent)' },
   'token.issued': { v: 1, what: 'a portal redeemed a code for tokens' },
   'userinfo.served': { v: 1, what: 'a portal read userinfo' },
+  'session.expired': { v: 1, what: 'a browser came back with a broker session whose login has expired' },
   'logout.portal': { v: 1, what: 'a portal-initiated logout ended the broker session' },
   'logout.upstream': { v: 1, what: 'the upstream session was ended too' },
   'logout.backchannel': { v: 1, what: 'a back-channel logout token was sent to a portal (or failed)' },

@@ -74,7 +74,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     const session = ctx.oidc.session;
     if (!session?.accountId) return undefined;
     const record = await logins.find(session.accountId, session.authTime());
-    if (!record) return { reusable: false, stepUp: false };
+    if (!record) {
+      const client = ctx.oidc.client?.clientId;
+      await deps.audit.append({ event: 'session.expired', outcome: 'info', client, province: client ? provinceOf.get(client) : undefined, ip: ctx.ip })
+        .catch((err: unknown) => deps.pages.log.error({ err: { message: (err as Error).message } }, 'audit of an expired session failed'));
+      return { reusable: false, stepUp: false };
+    }
     const level = acrLevel(record.acr);
     const satisfied: Step[] = [...(level >= 3 ? ['signature' as const] : []), ...(level >= 2 ? ['otp' as const] : [])];
     const province = provinceOf.get(ctx.oidc.client!.clientId) ?? '';
