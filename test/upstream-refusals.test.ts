@@ -53,7 +53,7 @@ t.test('upstream slower than its timeout → upstream_unavailable, fast (FT-07)'
   const took = Date.now() - started;
   t.equal(page.status, 503);
   t.match(page.body, 'upstream_unavailable');
-  t.ok(took < 6000, `answered in ${took} ms, not after the upstream's 8 s`);
+  t.ok(took < 7500, `answered in ${took} ms, before the upstream's 8 s answer`);
 });
 
 t.test('missing national identifier → identity_incomplete with what to do', async (t) => {
