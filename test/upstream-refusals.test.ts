@@ -40,11 +40,13 @@ t.test('the person cancels at the upstream: retry, or back to the portal with ac
   t.ok(u.searchParams.get('state'), 'with its state');
 });
 
-t.test('upstream token endpoint error → upstream_error page', async (t) => {
+t.test('upstream token endpoint error → upstream_error page, in the language of the login', async (t) => {
   const { page } = await login(portal, { idp: 'vneid', username: '079088009102' });
   t.equal(page.status, 502);
   t.match(page.body, 'Hệ thống xác thực báo lỗi');
   t.match(page.body, /Mã yêu cầu: <code>req-/);
+  const en = await login(portal, { idp: 'vneid', username: '079088009102', params: { ui_locales: 'en' } });
+  t.match(en.page.body, 'The identity provider reported an error');
 });
 
 t.test('upstream slower than its timeout → upstream_unavailable, fast (FT-07)', async (t) => {

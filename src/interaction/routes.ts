@@ -215,7 +215,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const liveUid = uid && /^[A-Za-z0-9_-]{10,64}$/.test(uid) && broker.code !== 'interaction_expired' ? uid : undefined;
     return reply.code(entry.status).type('text/html').header('cache-control', 'no-store').send(renderErrorPage({
       code: broker.code,
-      locale: pickLocale((req.query as { lang?: unknown } | undefined)?.lang),
+      locale: pickLocale((req.query as { lang?: unknown } | undefined)?.lang ?? (err instanceof TransactionError ? err.tx.locale : undefined)),
       requestId,
       support: cfg.ui.supportContact,
       note,

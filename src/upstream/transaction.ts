@@ -23,6 +23,8 @@ const transactionRecord = z.object({
   verifier: z.string(),
   browser: z.string(),
   createdAt: z.number(),
+  /** The page language of this login, for pages shown at the callback. */
+  locale: z.enum(['vi', 'en']).optional(),
 });
 export type Transaction = z.infer<typeof transactionRecord>;
 
@@ -48,6 +50,7 @@ export async function startTransaction(store: Store, upstream: UpstreamClient, o
   const verifier = oidc.randomPKCECodeVerifier();
   const record: Transaction = {
     uid: opts.uid, idp: upstream.name, nonce, verifier, browser: hash(opts.browserId), createdAt: opts.now,
+    ...(opts.locale === 'en' || opts.locale === 'vi' ? { locale: opts.locale } : {}),
     ...(opts.accountType ? { accountType: opts.accountType } : {}),
   };
   const [challenge] = await Promise.all([
