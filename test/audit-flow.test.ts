@@ -1,11 +1,12 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { chromium } from 'playwright-core';
 import type { AuditEvent } from '../src/audit/event.js';
+import { cli } from './helpers/cli.js';
 import { login, startStack, TestPortal } from './helpers/stack.js';
 
 // The audit trail of real logins: the catalogue's events with their fields, no personal data in
@@ -122,8 +123,11 @@ t.test('auditor API: tokens, filters by national id, cursor pagination, CSV; eve
 });
 
 t.test('who logged in to Đắk Nông\'s portal through DVCQG as a citizen after 01/07/2024, and were they refused? (CLI)', async (t) => {
-  const { NODE_V8_COVERAGE: _c, ...env } = process.env;
-  const run = (args: string[]) => promisify(execFile)(process.execPath, ['bin/igate-broker.js', 'audit', ...args, '--config', stack.configFile!, '--auditor', 'cli-test'], { env: { ...env, NODE_ENV: '', REDIS_URL: '' } });
+  const run = async (args: string[]) => {
+    const r = await cli(['audit', ...args, '--config', stack.configFile!, '--auditor', 'cli-test'], { REDIS_URL: '' });
+    if (r.code !== 0) throw new Error(`audit ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+    return r;
+  };
   const { stdout } = await run(['query', '--province', 'dak-nong', '--idp', 'dvcqg', '--account-type', 'citizen', '--from', '2024-07-01', '--event', 'policy.decision', '--format', 'json']);
   const events = (JSON.parse(stdout) as { events: AuditEvent[] }).events;
   t.ok(events.length >= 1);
@@ -158,5 +162,5 @@ t.test('the auditor dashboard renders in Chromium, in Vietnamese, with its chart
   const rows = await page.locator('table.events tbody tr').allTextContents();
   t.ok(rows.length > 0 && rows.every((r) => r.includes('daknong-igate') || r.includes('dak-nong') || r.length > 0));
   t.ok(rows.some((r) => r.includes('dak-nong#2')), 'the refusal under the Đắk Nông rule is listed');
-  await page.screenshot({ path: '.tap/audit-dashboard.png', fullPage: true });
+  await page.screenshot({ path: join(tmpdir(), 'igate-audit-dashboard.png'), fullPage: true });
 });

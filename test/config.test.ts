@@ -1,28 +1,15 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ConfigError, interpolate, parseConfig } from '../src/config/load.js';
+import { cli as runCli } from './helpers/cli.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'igate-config-'));
 const devYaml = readFileSync('config/dev.yaml', 'utf8');
-const node = process.execPath;
 
 /** Run the real CLI as an operator would. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    // The CLI runs through tsx: its coverage would not merge with tap's, so the child records none.
-    const { NODE_V8_COVERAGE: _coverage, ...parent } = process.env;
-    const { stdout, stderr } = await run(node, ['bin/igate-broker.js', ...args], { env: { ...parent, NODE_ENV: '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
 function file(name: string, text: string) {
   const p = join(dir, name);

@@ -1,12 +1,11 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { generate } from 'otplib';
 import { HttpSmsSender, SmsOtp } from '../src/stepup/index.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { Browser, findForm } from './helpers/browser.js';
+import { cli } from './helpers/cli.js';
 import { login, startStack, TestPortal } from './helpers/stack.js';
 
 // The SMS gateway sender, a policy that demands OTP, the operator reset, and Redis failing at the OTP step.
@@ -68,8 +67,7 @@ t.test('operator reset of a TOTP enrolment (igate-broker otp reset), then Redis 
   await enrol.browser.submit(totpPage, { code: await generate({ secret }), method: 'totp' }, { action: findForm(totpPage.body, '/otp"').action, stopAt: portal.isCallback });
   t.equal((await stack.redis.client.keys(`${stack.redis.keyPrefix}totp:*`)).length, 1, 'enrolled');
 
-  const { NODE_V8_COVERAGE: _c, ...env } = process.env;
-  const { stdout } = await promisify(execFile)(process.execPath, ['bin/igate-broker.js', 'otp', 'reset', '--national-id', '079088001234', '--config', stack.configFile!, '--operator', 'tester'], { env: { ...env, NODE_ENV: '', REDIS_URL: '' } });
+  const { stdout } = await cli(['otp', 'reset', '--national-id', '079088001234', '--config', stack.configFile!, '--operator', 'tester'], { REDIS_URL: '' });
   t.match(stdout, '0790****1234: TOTP enrolment removed; OTP lockout cleared.');
   t.equal((await stack.redis.client.keys(`${stack.redis.keyPrefix}totp:*`)).length, 0, 'the enrolment is gone');
   const again = await login(portal, { idp: 'vneid', username: '079088001234', params: { acr_values: 'urn:igate:acr:2' } });

@@ -1,20 +1,9 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { cli as runCli } from './helpers/cli.js';
 
 // `igate-broker policy explain|timeline` as an operator runs them, against the shipped rules.
-const run = promisify(execFile);
-
-async function cli(args: string[]) {
-  const { NODE_V8_COVERAGE: _coverage, ...env } = process.env;
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/igate-broker.js', ...args], { env: { ...env, NODE_ENV: '', BROKER_CONFIG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// `igate-broker policy …` in a child process, as an operator runs it.
+const cli = (args: string[]) => runCli(args);
 
 t.test('explain: a refusal with its rule, effective date and the message the person sees', async (t) => {
   const r = await cli(['policy', 'explain', '--province', 'dak-nong', '--at', '2024-07-01', '--account-type', 'citizen', '--idp', 'dvcqg']);
