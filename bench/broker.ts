@@ -18,3 +18,4 @@ const cfg = configSchema({ production: false }).parse({
 });
 await startBroker(cfg, { production: false, log: createLogger({ level: 'silent' }) });
 process.stdout.write('ready\n');
+process.on('SIGTERM', () => process.exit(0));

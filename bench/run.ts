@@ -20,7 +20,7 @@ const CLK_TCK = 100;
 
 function child(script: string, params: object): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(process.execPath, [...(process.env.BENCH_PROF && script.includes('broker') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', script, JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'ignore'] });
     p.stdout!.on('data', (d: Buffer) => {
       if (String(d).includes('ready')) resolve(p);
     });
@@ -112,7 +112,11 @@ console.log(row('broker (upstream + Redis + audit)', b));
 console.log(row('bare oidc-provider (in memory)', r));
 console.log(`ratio broker/bare: logins/s ${(b.perSecond / r.perSecond).toFixed(2)}, server CPU per login ${(b.cpuMsPerLogin / r.cpuMsPerLogin).toFixed(2)} (the brokered login also does the upstream round trip, OTP at the upstream, policy and audit)`);
 console.log(JSON.stringify({ concurrency: CONCURRENCY, seconds: DURATION / 1000, broker: b, bare: r }));
-brokerProc.kill();
-bareProc.kill();
+// Let the children exit by themselves (a CPU profile, with BENCH_PROF=1, is written on exit).
+await Promise.all([brokerProc, bareProc].map((p) => new Promise((r) => {
+  p.once('exit', r);
+  p.kill('SIGTERM');
+  setTimeout(r, 3000).unref();
+})));
 await redis.stop();
 process.exit(0);
