@@ -1,4 +1,4 @@
-import { readEnv } from '../config/env.js';
+import { readEnv, type RuntimeEnv } from '../config/env.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { generateKeysFile } from '../provider/keys.js';
 import { serve } from '../server.js';
@@ -32,9 +32,12 @@ Usage:
 Environment: NODE_ENV=production (strict mode), REDIS_URL, LOG_LEVEL, and the \${VAR}s the config uses.
 `;
 
-/** Exit codes: 0 ok, 1 invalid input (config, arguments), 2 usage. */
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
-  const env = readEnv();
+export interface Output {
+  write(text: string): unknown;
+}
+
+/** Exit codes: 0 ok, 1 invalid input (config, arguments), 2 usage; -1 while the server runs. */
+export async function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr, env: RuntimeEnv = readEnv()): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === '--help' || command === '-h' || command === 'help') {

@@ -1,20 +1,14 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { readEnv } from '../../src/config/env.js';
+import { main } from '../../src/cli/main.js';
 
 /**
- * Run `igate-broker` as an operator would, in a child process. The child gets the environment
- * without tap's process tracking and coverage hooks: it loads the sources through tsx, whose
- * coverage cannot be merged with tap's, and tap would otherwise report only part of src/.
+ * Run `igate-broker` as an operator would, with its own environment, in this process (the same
+ * entry point as bin/igate-broker.js, so its coverage counts and tap tracks no extra process).
  */
 export async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|_TAPJS_|TAP)/.test(k)));
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/igate-broker.js', ...args], { env: { ...clean, NODE_ENV: '', BROKER_CONFIG: '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  let stdout = '';
+  let stderr = '';
+  const vars = { ...process.env, NODE_ENV: '', BROKER_CONFIG: '', LOG_LEVEL: 'silent', ...env };
+  const code = await main(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) }, readEnv(vars));
+  return { code, stdout, stderr };
 }
