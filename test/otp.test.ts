@@ -203,3 +203,14 @@ t.test('the portal may ask with an essential acr claim; discovery lists the acr 
   const { page } = await toOtp(AN, { claims: claimsParam });
   t.match(page.url, /\/otp$/, 'an essential acr asks for the step too');
 });
+
+t.test('errors of the OTP step speak the portal\'s ui_locales', async (t) => {
+  const { page, browser } = await toOtp(AN, { ...ACR2, ui_locales: 'en' });
+  t.match(page.body, 'Additional verification');
+  const bad = await submitCode(browser, page, '999999', 'totp');
+  t.match(bad.body, 'The code is not correct.');
+  const form = findForm(page.body, '/otp"');
+  const forged = await browser.request(new URL(form.action!, page.url).href, { form: { method: 'totp', code: '1', csrf: 'forged' } });
+  t.equal(forged.status, 403);
+  t.match(forged.body, '<html lang="en">', 'the error page too');
+});

@@ -213,9 +213,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       .catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, 'audit of a refusal failed'));
     const browserValue = browser.read(req);
     const liveUid = uid && /^[A-Za-z0-9_-]{10,64}$/.test(uid) && broker.code !== 'interaction_expired' ? uid : undefined;
+    // The page speaks the login's language: ?lang, else the transaction's, else the portal's ui_locales.
+    const lang = (req.query as { lang?: unknown } | undefined)?.lang ?? (err instanceof TransactionError ? err.tx.locale : undefined)
+      ?? (liveUid && req.url.startsWith('/interaction/') ? (await login.details(req, reply, liveUid).catch(() => undefined))?.params.ui_locales : undefined);
     return reply.code(entry.status).type('text/html').header('cache-control', 'no-store').send(renderErrorPage({
       code: broker.code,
-      locale: pickLocale((req.query as { lang?: unknown } | undefined)?.lang ?? (err instanceof TransactionError ? err.tx.locale : undefined)),
+      locale: pickLocale(lang),
       requestId,
       support: cfg.ui.supportContact,
       note,
