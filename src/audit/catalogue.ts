@@ -3,7 +3,6 @@
  * stable name and version. Appends with a name not listed here are refused at compile time.
  */
 export const AUDIT_EVENTS = {
-  'chain.start': { v: 1, what: 'a broker instance starts its hash chain' },
   'authorize.received': { v: 1, what: 'a portal sent an authorization request' },
   'chooser.shown': { v: 1, what: 'the chooser was shown (allowed ways in)' },
   'upstream.redirect': { v: 1, what: 'the person was sent to DVCQG or VNeID' },
