@@ -158,8 +158,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 /** Development: sign challenges with the dev CA's business certificates (loaded only when configured). */
 async function devSigner(dir: string) {
   const { loadDevSigner, signCms } = await import('./dev/pki.js');
+  const signers = new Map<string, ReturnType<typeof loadDevSigner>>();
   return async (challenge: string, taxCode: string) => {
-    const s = await loadDevSigner(dir, taxCode);
+    if (!signers.has(taxCode)) signers.set(taxCode, loadDevSigner(dir, taxCode));
+    const s = await signers.get(taxCode);
     if (!s) return undefined;
     return challenge === 'probe' ? 'available' : signCms(challenge, s.signer, s.chain, { detached: false });
   };

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { maskId } from '../ops/mask.js';
+import { pivotOf } from '../upstream/identity.js';
 import { AUDIT_EVENTS, type AuditEventName, type Outcome } from './catalogue.js';
 
 /** One audit event: what happened, to whom (pseudonymised), under which rule, and its place in a hash chain. */
@@ -74,13 +75,14 @@ export interface PseudonymKey {
 }
 
 export function pseudonym(key: PseudonymKey, person: { nationalId?: string | undefined; taxCode?: string | undefined; accountType?: string | undefined }): string | undefined {
-  const pivot = person.accountType && person.accountType !== 'citizen' && person.taxCode ? `mst:${person.taxCode}` : person.nationalId ? `pid:${person.nationalId}` : person.taxCode ? `mst:${person.taxCode}` : undefined;
+  const pivot = pivotOf(person);
   return pivot ? `${key.id}:${createHmac('sha256', key.key).update(pivot).digest('base64url')}` : undefined;
 }
 
 /** Every pseudonym an identifier may have been stored under (one per configured key). */
 export function pseudonymsOf(keys: PseudonymKey[], identifier: string): string[] {
-  const pivot = /^\d{12}$/.test(identifier) ? `pid:${identifier}` : `mst:${identifier}`;
+  // A 12-digit number is a personal identification number; anything else is searched as a tax code.
+  const pivot = pivotOf(/^\d{12}$/.test(identifier) ? { accountType: 'citizen', nationalId: identifier } : { accountType: 'business', taxCode: identifier })!;
   return keys.map((k) => `${k.id}:${createHmac('sha256', k.key).update(pivot).digest('base64url')}`);
 }
 

@@ -213,7 +213,7 @@ function auditSchema(opts: SchemaOptions) {
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
 
-const redisSchema = z.object({
+export const redisSchema = z.object({
   url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   sentinels: z.array(hostPort).min(1).optional(),
   sentinelName: z.string().default('mymaster'),

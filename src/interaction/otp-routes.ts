@@ -4,7 +4,7 @@ import { BrokerError } from '../errors/catalogue.js';
 import { maskId } from '../ops/mask.js';
 import { ACR, requestedAcrLevel } from '../provider/accounts.js';
 import type { StepUp } from '../stepup/index.js';
-import { uidParam, type Details, type LoginContext, type LoginInProgress } from './context.js';
+import { stepKey, uidParam, type Details, type LoginContext, type LoginInProgress } from './context.js';
 import { maskPhoneShort, renderOtpPage, type OtpMethod } from './otp-page.js';
 import type { Locale } from './view.js';
 
@@ -134,7 +134,7 @@ export async function otpRoutes(app: FastifyInstance, login: LoginContext, stepu
     log.warn({ uid: s.uid, method, result, remaining: attempt.remaining, locked: Boolean(attempt.lockedUntil) }, 'OTP failed');
     await login.audit(req, { event: 'otp.failed', outcome: 'failure', reason: result, ...login.who(s.l, s.d), detail: { method, remaining: attempt.remaining } });
     if (attempt.lockedUntil) {
-      await login.deps.store.del([`step:{${s.uid}}`]); // this login is refused
+      await login.deps.store.del([stepKey(s.uid)]); // this login is refused
       throw new OtpLocked(attempt.lockedUntil, s.uid);
     }
     return page(req, reply, s, method, 400, failMessage(result, attempt.remaining, s.locale));

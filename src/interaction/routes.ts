@@ -201,7 +201,6 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     }
     const broker = toBrokerError(err);
     const uid = err instanceof TransactionError ? err.tx.uid : (req.params as { uid?: string } | undefined)?.uid;
-    const note = err instanceof OtpLocked ? lockNote(err.until, cfg.policy.timezone, pickLocale((req.query as { lang?: unknown } | undefined)?.lang)) : undefined;
     const requestId = req.id;
     const entry = broker.entry;
     const logLine = { requestId, code: broker.code, detail: broker.detail, uid, err: broker.code === 'internal' ? err : undefined };
@@ -216,6 +215,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     // The page speaks the login's language: ?lang, else the transaction's, else the portal's ui_locales.
     const lang = (req.query as { lang?: unknown } | undefined)?.lang ?? (err instanceof TransactionError ? err.tx.locale : undefined)
       ?? (liveUid && req.url.startsWith('/interaction/') ? (await login.details(req, reply, liveUid).catch(() => undefined))?.params.ui_locales : undefined);
+    const note = err instanceof OtpLocked ? lockNote(err.until, cfg.policy.timezone, pickLocale(lang)) : undefined;
     return reply.code(entry.status).type('text/html').header('cache-control', 'no-store').send(renderErrorPage({
       code: broker.code,
       locale: pickLocale(lang),

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Account, AccountClaims, KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountType } from '../config/schema.js';
 import type { Store } from '../store/store.js';
-import type { Identity } from '../upstream/identity.js';
+import { pivotOf, type Identity } from '../upstream/identity.js';
 
 /**
  * A completed broker login: who (the Identity), how (upstream, acr, amr), when, for which
@@ -43,8 +43,7 @@ export function acrLevel(acr: string | undefined): number {
  * come through DVCQG or VNeID, and across restarts (the key is configuration, never random).
  */
 export function subjectFor(identity: Pick<Identity, 'accountType' | 'nationalId' | 'taxCode'>, subjectKey: string): string {
-  const pivot = identity.accountType === 'citizen' ? `pid:${identity.nationalId}` : `mst:${identity.taxCode}`;
-  return createHmac('sha256', subjectKey).update(pivot).digest('base64url');
+  return createHmac('sha256', subjectKey).update(pivotOf(identity) ?? '').digest('base64url');
 }
 
 export function pairwiseSubject(subjectKey: string, sector: string, sub: string): string {

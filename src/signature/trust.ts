@@ -17,6 +17,8 @@ export interface TrustSettings {
 interface CachedCrl {
   crl: x509.X509Crl;
   fetchedAt: number;
+  /** Issuers (subject and serial) whose key verified this CRL: checked once, not per signature. */
+  verifiedFor: Set<string>;
 }
 
 export class TrustStore {
@@ -45,7 +47,7 @@ export class TrustStore {
     await Promise.all(this.settings.crls.map(async (source) => {
       try {
         const crl = new x509.X509Crl(await this.fetch(source));
-        this.crls.set(source, { crl, fetchedAt: Date.now() });
+        this.crls.set(source, { crl, fetchedAt: Date.now(), verifiedFor: new Set() });
       } catch (err) {
         this.log.warn({ source, err: { message: (err as Error).message } }, 'CRL could not be loaded');
         throw err;
@@ -72,7 +74,13 @@ export class TrustStore {
     const stale = (c: CachedCrl) => (c.crl.nextUpdate ? c.crl.nextUpdate.getTime() < now : false) || Date.now() - c.fetchedAt > this.settings.crlRefreshSeconds * 1000;
     if ([...this.crls.values()].some(stale) || this.crls.size < this.settings.crls.length) await this.refresh().catch(() => undefined);
     for (const c of this.crls.values()) {
-      if (c.crl.issuer === issuer.subject && !stale(c) && (await c.crl.verify({ publicKey: issuer.publicKey }))) return c.crl;
+      if (c.crl.issuer !== issuer.subject || stale(c)) continue;
+      const who = `${issuer.subject}|${issuer.serialNumber}`;
+      if (!c.verifiedFor.has(who)) {
+        if (!(await c.crl.verify({ publicKey: issuer.publicKey }))) continue;
+        c.verifiedFor.add(who);
+      }
+      return c.crl;
     }
     return undefined;
   }

@@ -1,4 +1,4 @@
-import type { BrokerConfig, RedisConfig } from '../config/schema.js';
+import { redisSchema, type BrokerConfig, type RedisConfig } from '../config/schema.js';
 import type { Logger } from '../ops/logger.js';
 import { MemoryStore } from './memory-store.js';
 import { RedisStore } from './redis-store.js';
@@ -14,7 +14,8 @@ export { StoreUnavailableError } from './store.js';
 export async function openStore(cfg: BrokerConfig, opts: { production: boolean; redisUrl?: string | undefined; log: Logger }): Promise<Store> {
   let redis: RedisConfig | undefined = cfg.redis;
   if (opts.redisUrl) {
-    redis = { keyPrefix: cfg.redis?.keyPrefix ?? 'igate:', commandTimeoutMs: 1000, connectTimeoutMs: 3000, sentinelName: 'mymaster', ...cfg.redis, url: opts.redisUrl, sentinels: undefined, cluster: undefined };
+    // REDIS_URL replaces the address only; the other settings (and their defaults) are the schema's.
+    redis = redisSchema.parse({ ...cfg.redis, url: opts.redisUrl, sentinels: undefined, cluster: undefined });
   }
   if (!redis) {
     if (opts.production) throw new Error('NODE_ENV=production needs Redis: set redis in the config or REDIS_URL (the embedded store is for development only)');

@@ -33,3 +33,13 @@ export interface Identity {
   /** DVCQG login that went through VNeID (loginIdp BCA). */
   viaVneid: boolean;
 }
+
+/**
+ * The pivot of a person or business: what `sub` and the audit pseudonym are keyed on —
+ * `pid:<national id>` for a citizen, `mst:<tax code>` for a business or organisation.
+ */
+export function pivotOf(who: { accountType?: string | undefined; nationalId?: string | undefined; taxCode?: string | undefined }): string | undefined {
+  if (who.accountType && who.accountType !== 'citizen' && who.taxCode) return `mst:${who.taxCode}`;
+  if (who.nationalId) return `pid:${who.nationalId}`;
+  return who.taxCode ? `mst:${who.taxCode}` : undefined;
+}
